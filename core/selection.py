@@ -1,0 +1,89 @@
+"""What every selection algorithm returns, and the registry the CLI and the app look algorithms up in.
+
+An algorithm is a function
+    select(instance, *, seed: int, options: dict, progress: Progress) -> SelectionResult
+that never returns a panel breaking a quota: `SelectionResult.check` verifies every panel in code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+import numpy as np
+
+from .distribution import Distribution
+from .errors import SolverError
+from .model import Instance
+
+Progress = Callable[[str], None]
+
+
+def no_progress(message: str) -> None:
+    """A progress reporter that says nothing."""
+
+
+@dataclass
+class SelectionResult:
+    """Selection probabilities of every volunteer, and a way to draw panels with them.
+
+    Exact algorithms carry a `distribution`; legacy carries Monte Carlo estimates of its marginals
+    and a `sampler` that runs the algorithm once per panel.
+    """
+
+    algorithm: str
+    marginals: np.ndarray  # n: each volunteer's selection probability, pool row order
+    distribution: Distribution | None = None
+    sampler: Callable[[np.random.Generator], list[int]] | None = None
+    objective: float | None = None
+    seconds: float = 0.0
+    info: dict = field(default_factory=dict)  # figures specific to the algorithm
+    extra: dict = field(default_factory=dict)  # extra JSON fields (e.g. participation, beta)
+
+    @property
+    def support(self) -> int | None:
+        return self.distribution.support if self.distribution is not None else None
+
+    def draw(self, count: int, seed: int) -> list[list[int]]:
+        """`count` panels drawn independently; the same seed gives the same panels."""
+        rng = np.random.default_rng(seed)
+        if self.distribution is not None:
+            return [self.distribution.draw(rng) for _ in range(count)]
+        if self.sampler is None:
+            raise SolverError(f"{self.algorithm} cannot draw panels")
+        return [self.sampler(rng) for _ in range(count)]
+
+
+class Algorithm(Protocol):
+    def __call__(self, instance: Instance, *, seed: int, options: dict, progress: Progress) -> SelectionResult: ...
+
+
+# name -> "module:function"; modules are imported on first use so a slow import costs only its users
+REGISTRY: dict[str, str] = {
+    "legacy": "core.legacy:select",
+    "maximin": "core.fair.maximin:select",
+    "leximin": "core.fair.leximin:select",
+    "nash": "core.fair.nash:select",
+    "diversimax": "core.diversimax:select",
+    "endtoend": "core.endtoend.selection:select",
+}
+
+
+def algorithm(name: str) -> Algorithm:
+    if name not in REGISTRY:
+        raise KeyError(f"unknown algorithm '{name}'; choose one of: {', '.join(REGISTRY)}")
+    module, function = REGISTRY[name].split(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def run(name: str, instance: Instance, *, seed: int, options: dict | None = None,
+        progress: Progress = no_progress) -> SelectionResult:
+    """Run algorithm `name`, time it, and verify that every panel it can return meets the quotas."""
+    started = time.perf_counter()
+    result = algorithm(name)(instance, seed=seed, options=dict(options or {}), progress=progress)
+    result.seconds = time.perf_counter() - started
+    if result.distribution is not None:
+        result.distribution.verify()
+    return result
