@@ -1,19 +1,334 @@
-"""Reading pools and quotas from files (minimal reader of the replication format; extended by the loaders work)."""
+"""Loading a pool and its quotas from CSV or .xlsx files (paths or uploaded bytes) into an Instance.
+
+Two quota formats are recognised from their headers (case-insensitive, spaces trimmed):
+  - replication format:         category, feature, min, max
+  - Sortition Foundation format: feature, value, min, max [, min_flex, max_flex]
+    (there "feature" is the category's name and "value" the value).
+Either may have a `population_share` column (fractions summing to 1 or percentages summing to 100
+per category). The pool has one column per category; other columns are kept as they are. A pool
+column `id` is the id column unless `id_column` names another; without one, ids are row numbers.
+
+Every problem is collected and raised together as one InputError; warnings (a guessed encoding,
+values matched ignoring case, quota rows no volunteer has) land in Instance.warnings.
+"""
 
 from __future__ import annotations
 
+import numbers
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from .errors import InputError, Problem
 from .model import Instance, Quota
+from .tables import Table, read_table
+from .validation import (
+    QuotaContext,
+    check_bounds,
+    check_category_sums,
+    check_coverage,
+    check_duplicate_quotas,
+    check_empty_cells,
+    check_households,
+    check_ids,
+    check_k,
+    check_unused_quotas,
+    check_value_counts,
+    parse_whole_number,
+)
+
+Source = str | Path | bytes
+
+# role -> header name, per format; the optional roles may be absent
+REPLICATION = {"category": "category", "value": "feature", "min": "min", "max": "max"}
+SORTITION_FOUNDATION = {"category": "feature", "value": "value", "min": "min", "max": "max"}
+OPTIONAL = {"min_flex": "min_flex", "max_flex": "max_flex", "population_share": "population_share"}
+SHARE_TOLERANCE = 0.02  # relative: shares summing to 0.98..1.02 (or 98..102 %) are accepted
 
 
-def load_instance(pool_path: str | Path, quotas_path: str | Path, k: int) -> Instance:
-    """Load a pool and its quotas (replication format: category,feature,min,max)."""
-    pool = pd.read_csv(pool_path, dtype=str, keep_default_na=False)
-    table = pd.read_csv(quotas_path, dtype=str, keep_default_na=False)
-    quotas = [Quota(r["category"].strip(), r["feature"].strip(), int(r["min"]), int(r["max"])) for _, r in table.iterrows()]
-    categories = list(dict.fromkeys(q.category for q in quotas))
-    return Instance(pool=pool, categories=categories, quotas=quotas, k=k,
-                    sources={"pool": str(pool_path), "quotas": str(quotas_path)})
+@dataclass
+class QuotaFile:
+    """The quota table read into Quotas, with where each came from."""
+
+    quotas: list[Quota] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)  # file row of each quota
+    columns: dict[str, str] = field(default_factory=dict)  # role -> the file's column name
+    values: dict[str, list[str]] = field(default_factory=dict)  # category -> every value named, even with bad bounds
+    first_row: dict[str, int] = field(default_factory=dict)  # category -> its first row
+    shares: dict[tuple[str, str], float] | None = None
+    complete: bool = True  # False when some row could not be read into a Quota
+
+
+def load_instance(pool: Source, quotas: Source, k: int, *, id_column: str | None = None,
+                  household: list[str] | str | None = None, pool_name: str | None = None,
+                  quotas_name: str | None = None) -> Instance:
+    """Read, check and assemble an Instance; raise InputError listing every problem found."""
+    problems: list[Problem] = []
+    if isinstance(k, numbers.Integral) and not isinstance(k, bool):
+        k = int(k)  # numpy integers from an app widget are as good as ints
+    pool_table = _read(pool, pool_name, problems)
+    quota_table = _read(quotas, quotas_name, problems)
+    problems += check_k(k, len(pool_table.rows) if pool_table is not None else 0)
+    quota_file = read_quota_table(quota_table, problems) if quota_table is not None else None
+    if pool_table is None or quota_file is None:
+        raise _input_error(problems)
+
+    pool_file = pool_table.name
+    pool_frame = pool_table.rows
+    rows = pool_table.row_numbers
+    if pool_frame.empty:
+        problems.append(Problem("the pool has no volunteers.", "Load a pool file with one row per volunteer.", file=pool_file))
+
+    categories = _resolve_categories(quota_file, pool_table, quota_table.name, problems)
+    quota_list = [Quota(categories.get(q.category, q.category), q.value, q.min, q.max, q.min_flex, q.max_flex)
+                  for q in quota_file.quotas]
+    values: dict[str, list[str]] = {}
+    for cat, names in quota_file.values.items():
+        if cat in categories:
+            values.setdefault(categories[cat], []).extend(names)
+    problems += check_empty_cells(pool_frame, list(values), pool_file, rows)
+    canonical, spelled = _canonical_values(pool_frame, values, pool_file, rows, problems)
+
+    context = QuotaContext(file=quota_table.name, rows=quota_file.rows, columns=quota_file.columns,
+                           pool_file=pool_file, pool_rows=rows)
+    problems += check_bounds(quota_list, context)
+    problems += check_duplicate_quotas(quota_list, context)
+    problems += check_coverage(canonical, values, context)
+    problems += check_unused_quotas(quota_list, canonical, context)
+    if quota_file.complete and not pool_frame.empty:
+        problems += check_category_sums(quota_list, k, context)
+        problems += check_value_counts(quota_list, canonical, context)
+
+    ids = _ids(pool_table, id_column, problems)
+    household_columns = _household_columns(pool_table, household, problems)
+
+    if any(p.severity == "error" for p in problems):
+        raise _input_error(problems)
+    shares = None
+    if quota_file.shares is not None:
+        shares = {(categories[c], v): s for (c, v), s in quota_file.shares.items()}
+    return Instance(
+        pool=pool_frame,
+        categories=[c for c in dict.fromkeys(q.category for q in quota_list)],
+        quotas=quota_list,
+        k=k,
+        ids=ids,
+        household=household_columns,
+        population_shares=shares,
+        sources={"pool": pool_file, "quotas": quota_table.name},
+        warnings=problems,
+        category_values=pd.DataFrame(canonical) if spelled else None,
+    )
+
+
+def _input_error(problems: list[Problem]) -> InputError:
+    """One error listing every problem, errors before warnings (otherwise in the order found)."""
+    return InputError(sorted(problems, key=lambda p: p.severity != "error"))
+
+
+def _read(source: Source, name: str | None, problems: list[Problem]) -> Table | None:
+    try:
+        table = read_table(source, name)
+    except InputError as error:
+        problems.extend(error.problems)
+        return None
+    problems.extend(table.problems)
+    return table
+
+
+def detect_format(table: Table) -> dict[str, str] | None:
+    """The quota format's role -> header mapping, or None when the headers match neither format."""
+    if table.find("category") is not None:
+        return REPLICATION
+    if table.find("feature") is not None and table.find("value") is not None:
+        return SORTITION_FOUNDATION
+    return None
+
+
+def read_quota_table(table: Table, problems: list[Problem]) -> QuotaFile | None:
+    """Quota rows -> Quotas; problems with columns and cells are appended to `problems`."""
+    layout = detect_format(table)
+    if layout is None:
+        problems.append(Problem(
+            "the quota file's header names neither format.",
+            "The first row must be 'category,feature,min,max' or 'feature,value,min,max' "
+            f"(found: {', '.join(table.columns)}).", file=table.name, row=table.header_row))
+        return None
+    columns = {role: table.find(name) for role, name in layout.items()}
+    missing = [layout[role] for role, found in columns.items() if found is None]
+    for name in missing:
+        problems.append(Problem("missing column.", f"Add a column '{name}' to the header row "
+                                f"(the format needs {', '.join(layout.values())}).",
+                                file=table.name, row=table.header_row, column=name))
+    if missing:
+        return None
+    columns.update({role: table.find(name) for role, name in OPTIONAL.items() if table.find(name) is not None})
+    result = QuotaFile(columns=columns)
+    frame = table.rows
+    raw_shares: dict[tuple[str, str], tuple[str, int]] = {}
+    for i in range(len(frame)):
+        row = table.row_numbers[i]
+        cell = {role: frame.at[i, column] for role, column in columns.items()}
+        ok = True
+        for role in ("category", "value"):
+            if not cell[role]:
+                ok = False
+                problems.append(Problem("empty cell.", f"Write the {layout[role]} of this quota row, or delete the row.",
+                                        file=table.name, row=row, column=columns[role]))
+        if cell["category"]:
+            result.first_row.setdefault(cell["category"], row)
+            if cell["value"]:
+                result.values.setdefault(cell["category"], []).append(cell["value"])
+        bounds: dict[str, int | None] = {}
+        for role in ("min", "max", "min_flex", "max_flex"):
+            text = cell.get(role, "")
+            optional = role in ("min_flex", "max_flex")
+            if optional and not text:
+                bounds[role] = None
+                continue
+            number = parse_whole_number(text)
+            if number is None:
+                ok = False
+                what = "empty" if not text else f"'{text}' is not a whole number"
+                problems.append(Problem(f"{what}.", f"Write the {role} as a whole number such as 3"
+                                        + (", or leave it empty." if optional else "."),
+                                        file=table.name, row=row, column=columns[role]))
+            bounds[role] = number
+        if "population_share" in columns and cell["category"] and cell["value"]:
+            raw_shares[(cell["category"], cell["value"])] = (cell["population_share"], row)
+        if ok:
+            result.quotas.append(Quota(cell["category"], cell["value"], bounds["min"], bounds["max"],
+                                       bounds["min_flex"], bounds["max_flex"]))
+            result.rows.append(row)
+        else:
+            result.complete = False
+    if raw_shares:
+        result.shares = _population_shares(raw_shares, table.name, columns["population_share"], problems)
+    return result
+
+
+def _population_shares(raw: dict[tuple[str, str], tuple[str, int]], file: str, column: str,
+                       problems: list[Problem]) -> dict[tuple[str, str], float] | None:
+    """Per category: all cells empty (no shares), fractions summing to 1, or percentages summing to 100."""
+    shares: dict[tuple[str, str], float] = {}
+    by_category: dict[str, list[tuple[str, str, int]]] = {}
+    for (cat, value), (text, row) in raw.items():
+        by_category.setdefault(cat, []).append((value, text, row))
+    for cat, entries in by_category.items():
+        if not any(text for _, text, _ in entries):
+            continue
+        parsed: dict[str, float] = {}
+        percent_sign = False
+        for value, text, row in entries:
+            number = _share_number(text)
+            if number is None or number < 0:
+                problems.append(Problem(f"population share '{text}' is not a number of 0 or more." if text else "empty cell.",
+                                        f"Write the share of {cat}={value} in the population (e.g. 0.25 or 25%), "
+                                        f"or leave the whole category's shares empty.", file=file, row=row, column=column))
+                continue
+            percent_sign |= text.endswith("%")
+            parsed[value] = number
+        if len(parsed) < len(entries):
+            continue
+        total = sum(parsed.values())
+        if abs(total - 1) <= SHARE_TOLERANCE and not percent_sign:
+            scale = 1.0
+        elif abs(total - 100) <= 100 * SHARE_TOLERANCE:
+            scale = 100.0
+        else:
+            problems.append(Problem(f"the population shares of category '{cat}' add up to {total:g}.",
+                                    "Make them add up to 1 (fractions) or 100 (percentages).",
+                                    file=file, row=entries[0][2], column=column))
+            continue
+        shares.update({(cat, value): number / scale for value, number in parsed.items()})
+    return shares or None
+
+
+def _share_number(text: str) -> float | None:
+    try:
+        number = float(text.strip().removesuffix("%").strip())
+    except ValueError:
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def _resolve_categories(quota_file: QuotaFile, pool: Table, quotas_name: str,
+                        problems: list[Problem]) -> dict[str, str]:
+    """Quota category name -> the pool column it names (matched like headers: ignoring case)."""
+    resolved = {}
+    for cat, row in quota_file.first_row.items():
+        column = pool.find(cat)
+        if column is None:
+            problems.append(Problem(f"category '{cat}' is not a column of {pool.name}.",
+                                    f"Add the column to the pool or fix the name (pool columns: {', '.join(pool.columns)}).",
+                                    file=quotas_name, row=row, column=quota_file.columns["category"]))
+        else:
+            resolved[cat] = column
+    return resolved
+
+
+def _canonical_values(pool: pd.DataFrame, values: dict[str, list[str]], file: str, rows: list[int],
+                      problems: list[Problem]) -> tuple[dict[str, pd.Series], bool]:
+    """Each category column in the quota file's spelling, and whether any cell was spelled differently.
+
+    A pool value that differs from exactly one quota value only by case is read as that value (and
+    reported); when two quota values differ only by case, only exact matches count.
+    """
+    columns: dict[str, pd.Series] = {}
+    respelled = False
+    for cat, names in values.items():
+        by_fold: dict[str, list[str]] = {}
+        for name in dict.fromkeys(names):
+            by_fold.setdefault(name.casefold(), []).append(name)
+        exact = set(names)
+        mapping = {}
+        for value in pool[cat].unique().tolist():
+            if not value or value in exact:
+                continue
+            candidates = by_fold.get(value.casefold(), [])
+            if len(candidates) == 1:
+                mapping[value] = candidates[0]
+                first = rows[pool[cat].tolist().index(value)]
+                problems.append(Problem(f"'{value}' read as '{candidates[0]}', the quota file's spelling.",
+                                        "Nothing to do if they mean the same.", file=file, row=first,
+                                        column=cat, severity="warning"))
+        if mapping:
+            respelled = True
+            columns[cat] = pool[cat].map(lambda v: mapping.get(v, v))
+        else:
+            columns[cat] = pool[cat]
+    return columns, respelled
+
+
+def _ids(pool: Table, id_column: str | None, problems: list[Problem]) -> list[str]:
+    """The ids from the id column (`id_column`, else a column named 'id'), else [] for row numbers."""
+    column = pool.find(id_column or "id")
+    if column is None:
+        if id_column is not None:
+            problems.append(Problem(f"id column '{id_column}' is not in the pool.",
+                                    f"Name one of the pool's columns: {', '.join(pool.columns)}.",
+                                    file=pool.name, row=pool.header_row, column=id_column))
+        return []
+    ids = pool.rows[column].tolist()
+    problems.extend(check_ids(ids, pool.name, pool.row_numbers, column))
+    return ids
+
+
+def _household_columns(pool: Table, household: list[str] | str | None, problems: list[Problem]) -> list[str]:
+    """The pool's spelling of each household column; missing ones are reported."""
+    if not household:
+        return []
+    names = [h.strip() for h in household.split(",")] if isinstance(household, str) else list(household)
+    found = []
+    for name in names:
+        column = pool.find(name)
+        if column is None:
+            problems.append(Problem(f"household column '{name}' is not in the pool.",
+                                    f"Name one of the pool's columns: {', '.join(pool.columns)}.",
+                                    file=pool.name, row=pool.header_row, column=name))
+        else:
+            found.append(column)
+    if found and len(found) == len(names):
+        problems.extend(check_households(pool.rows, found, pool.name, pool.row_numbers))
+    return found

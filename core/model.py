@@ -55,6 +55,9 @@ class Instance:
     population_shares: dict[tuple[str, str], float] | None = None
     sources: dict[str, str] = field(default_factory=dict)  # role ("pool", "quotas") -> file name
     warnings: list = field(default_factory=list)  # Problems of severity "warning" found on loading
+    # The category columns written in the quota file's spelling of values, when the pool spells
+    # some of them differently ("Female" for "female"); None when the pool already matches.
+    category_values: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         if not self.ids:
@@ -80,7 +83,8 @@ class Instance:
         out = np.empty((self.n, len(self.categories)), dtype=np.int64)
         for c, cat in enumerate(self.categories):
             index = {v: j for j, v in enumerate(self.values(cat))}
-            out[:, c] = self.pool[cat].map(index).to_numpy()
+            column = self.category_values[cat] if self.category_values is not None else self.pool[cat]
+            out[:, c] = column.map(index).to_numpy()
         return out
 
     @cached_property
@@ -99,6 +103,7 @@ class Instance:
             population_shares=self.population_shares,
             sources=self.sources,
             warnings=self.warnings,
+            category_values=self.category_values,
         )
 
     def fingerprint(self) -> str:

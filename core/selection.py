@@ -68,6 +68,8 @@ REGISTRY: dict[str, str] = {
     "nash": "core.fair.nash:select",
     "diversimax": "core.diversimax:select",
     "endtoend": "core.endtoend.selection:select",
+    "uniform": "core.counting:select",
+    "goldilocks": "core.fair.goldilocks:select",
 }
 
 

@@ -1,0 +1,239 @@
+"""The command line: `python -m core check ...` and `python -m core select ...`.
+
+The contract (documented in the README) is stable: `select` writes one JSON object, exit status
+0 when the quotas can be met and the result was written, 2 on bad input or infeasible quotas with
+a readable message on stderr, never a Python traceback and never partial JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import secrets
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import __version__
+from .errors import InfeasibleQuotas, InputError, SortitionError
+from .model import Instance
+from .selection import REGISTRY
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _columns(text: str | None) -> list[str]:
+    return [c.strip() for c in text.split(",") if c.strip()] if text else []
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="Fair selection of citizens' panels by sortition.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def instance_arguments(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--pool", required=True, help="pool file (CSV or .xlsx), one row per volunteer")
+        p.add_argument("--quotas", required=True, help="quota file (CSV or .xlsx): category,feature,min,max or feature,value,min,max")
+        p.add_argument("--k", required=True, type=int, help="panel size")
+        p.add_argument("--household", help="comma-separated pool columns that identify a household (at most one member per household)")
+        p.add_argument("--id-column", help="pool column holding volunteer ids (default: 'id' when present)")
+
+    check = commands.add_parser("check", help="validate the input and say whether the quotas can be met (with a minimal repair if not)")
+    instance_arguments(check)
+
+    select = commands.add_parser("select", help="run a selection algorithm and write its result as JSON")
+    instance_arguments(select)
+    select.add_argument("--algorithm", required=True, help=f"one of: {', '.join(REGISTRY)}")
+    select.add_argument("--seed", type=int, help="random seed (default: a fresh one, recorded in the output)")
+    select.add_argument("--draws", type=int, default=1, help="number of panels drawn from the distribution (default 1)")
+    select.add_argument("--json", dest="json_out", help="write the JSON here instead of stdout")
+    select.add_argument("--lottery", type=int, metavar="M", help="add a transparent lottery of M tickets to the JSON")
+    select.add_argument("--solver", choices=["highs", "cbc"], help="MIP solver (default highs)")
+    select.add_argument("--legacy-runs", type=int, help="legacy: Monte Carlo runs to estimate selection probabilities (default 10000)")
+    select.add_argument("--background", help="endtoend: background sample of the population (CSV or .xlsx)")
+    select.add_argument("--letters", type=int, help="endtoend: number of invitation letters sent")
+    select.add_argument("--background-weights", help="endtoend: column of survey weights in the background sample")
+    select.add_argument("--mode", choices=["quotas", "paper"], help="endtoend: keep the quotas (default) or the paper's rounding")
+    select.add_argument("--order", type=int, help="diversimax: largest intersection order (default 3)")
+    select.add_argument("--max-cells", type=int, help="diversimax: skip tables with more cells (default 100; 0 = no cap)")
+    select.add_argument("--time-limit", type=float, help="diversimax: solver time limit in seconds (default 60)")
+    select.add_argument("--gamma", type=float, help="goldilocks: weight of the low-probability term (default 1)")
+    return parser
+
+
+def load(args: argparse.Namespace) -> Instance:
+    from .loaders import load_instance
+
+    return load_instance(args.pool, args.quotas, args.k, id_column=args.id_column, household=_columns(args.household) or None)
+
+
+def algorithm_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of `select` that the chosen algorithm understands, without the unset ones."""
+    options: dict[str, Any] = {}
+    if args.solver:
+        options["solver"] = args.solver
+    if args.algorithm == "legacy" and args.legacy_runs:
+        options["draws"] = args.legacy_runs
+    if args.algorithm == "diversimax":
+        for key in ("order", "time_limit"):
+            if getattr(args, key) is not None:
+                options[key] = getattr(args, key)
+        if args.max_cells is not None:
+            options["max_cells"] = None if args.max_cells == 0 else args.max_cells
+    if args.algorithm == "goldilocks" and args.gamma is not None:
+        options["gamma"] = args.gamma
+    if args.algorithm == "endtoend":
+        from .endtoend.background import load_background
+
+        if not args.background or args.letters is None:
+            raise InputError([_problem("endtoend needs --background BG.csv and --letters R (the number of invitation letters sent).")])
+        options["background"] = load_background(args.background, weights=args.background_weights)
+        options["letters"] = args.letters
+        if args.background_weights:
+            options["background_weights"] = args.background_weights
+        if args.mode:
+            options["mode"] = args.mode
+    return options
+
+
+def _problem(message: str):
+    from .errors import Problem
+
+    return Problem(message)
+
+
+def _json_safe(value: Any) -> Any:
+    """Numbers and containers as plain JSON (numpy scalars and arrays, NaN/inf as null)."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _json_safe(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from .feasibility import check
+
+    instance = load(args)
+    for warning in instance.warnings:
+        print(str(warning), file=sys.stderr)
+    report = check(instance)
+    types = instance.types
+    print(f"pool: {instance.n} volunteers, {types.size} types; panel size k = {instance.k}")
+    print(f"categories: {', '.join(f'{c} ({len(instance.values(c))} values)' for c in instance.categories)}")
+    if report.feasible:
+        print("feasible: some panel meets every quota")
+        return EXIT_OK
+    _print_infeasible(report.impossible, report.repair)
+    return EXIT_BAD_INPUT
+
+
+def _print_infeasible(impossible: Sequence, repair: Any) -> None:
+    print("infeasible: no panel meets every quota", file=sys.stderr)
+    for problem in impossible:
+        print(f"  - {problem}", file=sys.stderr)
+    if repair is not None and getattr(repair, "changes", None):
+        print(f"smallest repair (total change {repair.total}):", file=sys.stderr)
+        for change in repair.changes:
+            print(f"  {change}", file=sys.stderr)
+    elif repair is None:
+        print("no change of quota bounds within their flex limits makes a panel possible", file=sys.stderr)
+
+
+def run_select(args: argparse.Namespace) -> int:
+    from .feasibility import require_feasible
+    from .metrics import metrics_for
+    from .selection import run
+
+    if args.algorithm not in REGISTRY:
+        raise InputError([_problem(f"unknown algorithm '{args.algorithm}'. Choose one of: {', '.join(REGISTRY)}.")])
+    if args.draws < 0:
+        raise InputError([_problem("--draws must be 0 or more.")])
+    instance = load(args)
+    for warning in instance.warnings:
+        print(str(warning), file=sys.stderr)
+    require_feasible(instance)
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    options = algorithm_options(args)
+    result = run(args.algorithm, instance, seed=seed, options=options, progress=_progress)
+    panels = result.draw(args.draws, seed)
+    for panel in panels:
+        problems = instance.types.violations(instance.types.composition_of(panel))
+        if problems:
+            raise SortitionError(f"internal error: a drawn panel breaks the quotas: {problems}")
+    output: dict[str, Any] = {
+        "algorithm": args.algorithm,
+        "n": instance.n,
+        "k": instance.k,
+        "seed": seed,
+        "seconds": result.seconds,
+        "marginals": result.marginals,
+        "panels": panels,
+        "support": result.support,
+        "objective": result.objective,
+        "metrics": metrics_for(instance, result),
+        "ids": instance.ids,
+        "info": result.info,
+        "version": __version__,
+    }
+    output.update(result.extra)
+    if args.lottery:
+        output["lottery"] = _lottery_json(instance, result, args.lottery, seed)
+    text = json.dumps(_json_safe(output))
+    if args.json_out:
+        Path(args.json_out).write_text(text + "\n", encoding="utf-8")
+        _progress(f"wrote {args.json_out}")
+    else:
+        sys.stdout.write(text + "\n")
+    return EXIT_OK
+
+
+def _lottery_json(instance: Instance, result: Any, tickets: int, seed: int) -> dict[str, Any]:
+    from .lottery import transparent_lottery
+
+    if result.distribution is None:
+        raise InputError([_problem(f"--lottery needs an algorithm with an exact distribution; {result.algorithm} has none.")])
+    lottery = transparent_lottery(result.distribution, M=tickets, seed=seed)
+    return {
+        "M": tickets,
+        "tickets": lottery.tickets,
+        "max_deviation": lottery.max_deviation,
+        "marginals": lottery.lottery_marginals,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            return run_check(args)
+        return run_select(args)
+    except InputError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except InfeasibleQuotas as error:
+        _print_infeasible(error.impossible, error.repair)
+        return EXIT_BAD_INPUT
+    except SortitionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INTERNAL
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # the CLI never shows a traceback; say what failed and how to report it
+        print(f"internal error ({type(error).__name__}): {error}. Please report it with the input files.", file=sys.stderr)
+        return EXIT_INTERNAL

@@ -1,0 +1,205 @@
+"""Diversimax (Matar 2025): among the panels meeting every quota, the one spreading its seats most
+evenly over every intersection of categories (see core.intersections for tables and cells).
+
+    minimise  sum_t sum_{c in cells(t)} |n_c - V_t|      V_t = k / |cells(t)|,  n_c = sum_{types in c} x_type
+    subject to the quota model of core.panel_model (x = type counts; per person with households).
+
+Speed-up used here: every table has sum_c n_c = k = |cells(t)| V_t, so
+    sum_c |n_c - V_t| = 2 sum_c (n_c - V_t)^+ .
+Cells no one in the pool occupies have n_c = 0 and add nothing; every other cell gets one variable
+    e_c >= n_c - V,   e_c >= (ceil V - V)(n_c - floor V),   e_c >= 0,
+which on integers n_c is the convex hull of (n_c - V)^+, so the LP relaxation is as tight as one
+variable per cell allows (the middle cut matters most when V < 1, as in most 3-way tables).
+
+Randomness and selection probabilities. The MIP fixes a composition x (how many of each type);
+the panel takes x_t of the N_t members of type t uniformly at random, so volunteer i of type t is
+selected with probability exactly x_t / N_t. With option `tolerance` = tau > 0 the MIP is solved
+again with the objective capped at (1 + tau) * (best objective) and a no-good cut per composition
+found, collecting the set S of the best distinct compositions within that bound (at most
+`max_compositions`); the panel's composition is then uniform on S and
+    pi_i = (1/|S|) sum_{s in S} x_{s,t} / N_t     exactly.
+S is complete (every composition within the bound) when info["compositions_complete"] is True.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import mip
+import numpy as np
+
+from .distribution import Distribution
+from .errors import InfeasibleQuotas, InputError, Problem, SolverError
+from .intersections import DEFAULT_MAX_CELLS, DEFAULT_ORDER, IntersectionTable, intersection_tables
+from .model import Instance, TypeSpace
+from .panel_model import PanelModel
+from .selection import Progress, SelectionResult, no_progress
+
+DEFAULT_TIME_LIMIT = 60.0
+DEFAULT_MAX_COMPOSITIONS = 20
+DEFAULT_GAP = 1e-5  # relative optimality gap at which the solver stops
+OPTIONS = {"order", "max_cells", "time_limit", "solver", "tolerance", "max_compositions", "gap"}
+
+
+def diversimax_objective(types: TypeSpace, tables: list[IntersectionTable], composition: np.ndarray) -> float:
+    """sum_t sum_c |n_c - k/|cells(t)|| of a composition, computed directly (no solver)."""
+    total = 0.0
+    for table in tables:
+        n = np.bincount(table.cell_of(types.codes), weights=np.asarray(composition, dtype=float), minlength=table.size)
+        total += float(np.abs(n - types.k / table.size).sum())
+    return total
+
+
+class DiversimaxModel:
+    """The quota MIP of core.panel_model plus one excess variable e_c per fillable cell."""
+
+    def __init__(self, types: TypeSpace, tables: list[IntersectionTable], solver: str = "highs", gap: float = DEFAULT_GAP):
+        self.types = types
+        self.tables = tables
+        self.quota_model = PanelModel(types, solver=solver)
+        m = self.model = self.quota_model.model
+        m.max_mip_gap = gap
+        m.max_mip_gap_abs = 1e-6
+        x = self.x = self.quota_model.c
+        self.excess: list[mip.Var] = []
+        self.cuts = 0
+        for t, table in enumerate(tables):
+            target = types.k / table.size
+            floor, ceil = math.floor(target), math.ceil(target)
+            cell_of_type = table.cell_of(types.codes)
+            for cell in np.unique(cell_of_type):
+                n_c = mip.xsum(x[i] for i in np.flatnonzero(cell_of_type == cell))
+                e = m.add_var(name=f"e_{t}_{cell}", lb=0.0)
+                m += e >= n_c - target, f"over_{t}_{cell}"
+                if ceil > floor:
+                    m += e >= (ceil - target) * (n_c - floor), f"hull_{t}_{cell}"
+                self.excess.append(e)
+        self.total = 2 * mip.xsum(self.excess)
+        m.objective = mip.minimize(self.total)
+
+    @property
+    def cells(self) -> int:
+        """Number of fillable cells, i.e. of excess variables."""
+        return len(self.excess)
+
+    def solve(self, time_limit: float) -> tuple[np.ndarray, mip.OptimizationStatus]:
+        """The best composition found within the time limit, and the solver's status."""
+        status = self.model.optimize(max_seconds=max(time_limit, 0.01))
+        if status == mip.OptimizationStatus.INFEASIBLE:
+            raise InfeasibleQuotas("no panel meets every quota")
+        if status not in (mip.OptimizationStatus.OPTIMAL, mip.OptimizationStatus.FEASIBLE):
+            raise SolverError(f"Diversimax found no panel (solver status {status.name}); raise the time limit")
+        composition = np.array([round(v.x) for v in self.x], dtype=np.int64)
+        problems = self.types.violations(composition)
+        if problems:
+            raise SolverError(f"internal error: the Diversimax panel breaks the rules: {problems}")
+        return composition, status
+
+    @property
+    def bound(self) -> float:
+        """The solver's proven lower bound on the objective."""
+        return float(self.model.objective_bound)
+
+    def cap_objective(self, value: float) -> None:
+        """Allow only compositions whose objective is at most value."""
+        self.model += self.total <= value + 1e-7, "objective_cap"
+
+    def exclude(self, composition: np.ndarray) -> None:
+        """No-good cut: x != composition. As both sum to k, x differs iff some x_t >= composition_t + 1:
+        y_t = 1 forces that, and some y_t must be 1 (a 0/1 type uses x_t itself as its y_t)."""
+        m, self.cuts = self.model, self.cuts + 1
+        rises = []
+        for t in np.flatnonzero(composition < self.types.counts):
+            if self.types.counts[t] == 1:
+                rises.append(self.x[t])
+            else:
+                y = m.add_var(var_type=mip.BINARY, name=f"rise_{self.cuts}_{t}")
+                m += self.x[t] >= (int(composition[t]) + 1) * y
+                rises.append(y)
+        m += mip.xsum(rises) >= 1, f"nogood_{self.cuts}"
+
+
+def _options(options: dict) -> dict:
+    unknown = set(options) - OPTIONS
+    if unknown:
+        raise InputError([Problem(f"unknown Diversimax option(s): {', '.join(sorted(unknown))}.",
+                                  f"Use only: {', '.join(sorted(OPTIONS))}.")])
+    max_cells = options.get("max_cells", DEFAULT_MAX_CELLS)
+    if isinstance(max_cells, str) and max_cells.strip().lower() in ("none", ""):
+        max_cells = None
+    return {
+        "order": int(options.get("order", DEFAULT_ORDER)),
+        "max_cells": None if max_cells is None else int(max_cells),
+        "time_limit": float(options.get("time_limit", DEFAULT_TIME_LIMIT)),
+        "solver": str(options.get("solver", "highs")),
+        "tolerance": float(options.get("tolerance", 0.0)),
+        "max_compositions": int(options.get("max_compositions", DEFAULT_MAX_COMPOSITIONS)),
+        "gap": float(options.get("gap", DEFAULT_GAP)),
+    }
+
+
+def select(instance: Instance, *, seed: int = 0, options: dict | None = None,
+           progress: Progress = no_progress) -> SelectionResult:
+    """Diversimax composition(s) with exact selection probabilities (see the module docstring).
+
+    Options: order (3), max_cells (100; None = every table), time_limit (60 s, for all solves),
+    solver ("highs" | "cbc"), tolerance (0 = one optimal composition), max_compositions (20), gap.
+    The solver is deterministic; `seed` only matters when panels are drawn from the result.
+    """
+    opts = _options(options or {})
+    started = time.perf_counter()
+    types = instance.types
+    tables = intersection_tables(instance, opts["order"], opts["max_cells"])
+    progress(f"Diversimax: {len(tables)} intersection tables over {types.size} types")
+    model = DiversimaxModel(types, tables, solver=opts["solver"], gap=opts["gap"])
+    progress(f"Diversimax: {model.cells} fillable cells; solving")
+    best, status = model.solve(opts["time_limit"])
+    objective = diversimax_objective(types, tables, best)
+    bound = min(model.bound, objective) if status == mip.OptimizationStatus.FEASIBLE else model.bound
+    gap = (objective - bound) / objective if objective > 1e-9 else 0.0
+    solve_seconds = time.perf_counter() - started
+    progress(f"Diversimax: objective {objective:.3f}, gap {100 * gap:.3g}% ({status.name})")
+
+    found, complete = [best], None  # None: no search for further compositions
+    if opts["tolerance"] > 0:
+        model.cap_objective(objective * (1 + opts["tolerance"]))
+        complete = False
+        while len(found) < opts["max_compositions"]:
+            left = opts["time_limit"] - (time.perf_counter() - started)
+            if left <= 0:
+                break
+            model.exclude(found[-1])
+            try:
+                composition, _ = model.solve(left)
+            except InfeasibleQuotas:
+                complete = True  # no other composition within the bound
+                break
+            except SolverError:
+                break  # time ran out before another composition was found
+            found.append(composition)
+        progress(f"Diversimax: {len(found)} composition(s) within {100 * opts['tolerance']:.3g}% of the best")
+
+    objectives = [diversimax_objective(types, tables, c) for c in found]
+    distribution = Distribution(types, np.array(found), np.full(len(found), 1.0 / len(found)),
+                                objective=objective, info={})
+    info = {
+        "status": status.name.lower(),
+        "gap": gap,
+        "lower_bound": bound,
+        "solver": opts["solver"],
+        "solve_seconds": solve_seconds,
+        "order": opts["order"],
+        "max_cells": opts["max_cells"],
+        "tables": len(tables),
+        "cells": int(sum(t.size for t in tables)),
+        "fillable_cells": model.cells,
+        "types": int(types.size),
+        "compositions": len(found),
+        "composition_objectives": objectives,
+        "compositions_complete": complete,
+        "tolerance": opts["tolerance"],
+    }
+    distribution.info = info
+    return SelectionResult(algorithm="diversimax", marginals=distribution.marginals(), distribution=distribution,
+                           objective=objective, info=info)

@@ -1,0 +1,57 @@
+"""Maximin: the distribution over valid panels that maximises the smallest selection probability.
+
+    max z  s.t.  p_t = sum_c lambda_c c_t / N_t >= z  for every type t,  sum_c lambda_c = 1,  lambda >= 0,
+over all valid compositions c, by column generation (`core.fair.columns`). Any dual y >= 0 with
+sum_t y_t = 1 proves z* <= max_c sum_t y_t c_t / N_t (the pricing MIP's bound); we stop when that
+bound meets the master value to GAP_TOLERANCE * k/n. Types on no valid panel force z* = 0: they
+are reported and the others are maximised among themselves.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..distribution import Distribution
+from ..model import Instance, TypeSpace
+from ..selection import Progress, SelectionResult, no_progress
+from .columns import (ColumnSet, Pricer, StageLP, never_selectable_note, selectable_types, solve_stage,
+                      to_selection_result)
+
+
+def maximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_progress) -> Distribution:
+    """The maximin distribution of `types` (objective: the minimum selection probability)."""
+    started = time.perf_counter()
+    pricer = Pricer(types, solver=solver)
+    columns = ColumnSet(types)
+    selectable = selectable_types(pricer, columns)
+    seeded = time.perf_counter()
+    lp = StageLP(types)
+    never = ~selectable
+    if never.any():
+        lp.fix(np.flatnonzero(never), np.zeros(int(never.sum())))
+    progress(f"maximin: {types.size} types, {len(columns)} starting panels")
+    outcome = solve_stage(lp, pricer, columns, progress=progress, label="maximin ")
+    done = time.perf_counter()
+    value = outcome.value / lp.scale
+    info = {
+        "rounds": outcome.rounds,
+        "panels_generated": len(columns),
+        "min_probability_selectable": value,
+        "upper_bound": 0.0 if never.any() else outcome.bound / lp.scale,
+        "gap": max(0.0, outcome.bound - outcome.value) / lp.scale,
+        "types": types.size,
+        "seconds": {"covering": round(seeded - started, 3), "column_generation": round(done - seeded, 3)},
+        **pricer.stats.as_dict(),
+        **never_selectable_note(never, types),
+    }
+    return Distribution(types, columns.array, outcome.lam, objective=0.0 if never.any() else value, info=info)
+
+
+def select(instance: Instance, *, seed: int = 0, options: dict | None = None,
+           progress: Progress = no_progress) -> SelectionResult:
+    """Registry entry point. Options: solver ("highs" or "cbc"). Deterministic: `seed` only drives draws."""
+    options = options or {}
+    return to_selection_result("maximin", maximin(instance.types, solver=options.get("solver", "highs"),
+                                                  progress=progress))

@@ -1,0 +1,290 @@
+"""The Sortition Foundation's old greedy method ("legacy"), the baseline every fair algorithm is compared with.
+
+One run fills the k seats one at a time:
+  1. among values with volunteers left in the pool, take the one with the largest
+     (min_q - selected_q) / remaining_q   (first in quota order on ties);
+  2. pick a uniformly random remaining volunteer with that value;
+  3. drop from the pool every volunteer having a value that reached its max (and, with
+     households, everyone sharing the chosen volunteer's address).
+A run fails when some min can no longer be met (fewer volunteers left than seats still
+needed) or the pool runs dry; the method then starts again from scratch, at most `retries` times.
+
+Members of a type are exchangeable in this process, so a run is simulated over remaining
+counts per type: pick type t with probability r_t / sum of r over types having the value,
+then a uniform member of t. Many runs are simulated at once as rows of arrays.
+
+The method has no closed-form selection probabilities; `select` estimates them by Monte Carlo:
+    pi_t ~ (sum over runs of seats of type t) / (runs * N_t),
+unbiased because members of a type are selected with equal probability.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from math import ceil, sqrt
+
+import numpy as np
+
+from .distribution import Distribution
+from .errors import SolverError, SortitionError
+from .feasibility import require_feasible
+from .model import Instance, TypeSpace
+from .selection import Progress, SelectionResult, no_progress
+
+DEFAULT_DRAWS = 10_000
+DEFAULT_RETRIES = 100
+Z_95 = 1.959963984540054
+CELLS_PER_BATCH = 2_000_000  # runs x types simulated at once; bounds memory with per-person types
+
+
+class LegacyFailed(SortitionError):
+    """The greedy method missed a min on every one of its attempts."""
+
+
+class LegacyProcess:
+    """The greedy process over type counts, for a batch of independent runs at once."""
+
+    def __init__(self, types: TypeSpace):
+        self.types = types
+        self.A = types.A.astype(np.int64)  # Q x T
+        self.AT = np.ascontiguousarray(self.A.T)  # T x Q
+        self.lower = types.lower.astype(np.int64)
+        self.upper = types.upper.astype(np.int64)
+        # household label of each type (per-person types); -1 for a volunteer living alone
+        self.household = None
+        if types.households:
+            self.household = np.arange(types.size, dtype=np.int64) + types.size
+            for h, group in enumerate(types.households):
+                self.household[group] = h
+
+    def run(self, runs: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """`runs` independent attempts: their compositions (runs x T) and which succeeded."""
+        T, k = self.types.size, self.types.k
+        remaining = np.tile(self.types.counts.astype(np.int64), (runs, 1))
+        composition = np.zeros((runs, T), dtype=np.int64)
+        selected = np.zeros((runs, len(self.lower)), dtype=np.int64)
+        alive = np.ones(runs, dtype=bool)
+        rows = np.arange(runs)
+        # values whose max is already reached (max = 0) are out of the pool from the start
+        self._drop_full(remaining, selected, rows)
+        left = remaining @ self.AT  # runs x Q: volunteers left with each value
+        for _ in range(k):
+            need = self.lower - selected
+            alive &= ~(need > left).any(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(left > 0, need / np.maximum(left, 1), -np.inf)
+            value = ratio.argmax(axis=1)  # argmax takes the first of equal ratios
+            alive &= left[rows, value] > 0  # pool ran dry
+            live = np.flatnonzero(alive)
+            if len(live) == 0:
+                break
+            weights = remaining[live] * self.A[value[live]]
+            cumulative = weights.cumsum(axis=1)
+            ticket = rng.integers(0, cumulative[:, -1])
+            chosen = (cumulative <= ticket[:, None]).sum(axis=1)
+            remaining[live, chosen] -= 1
+            composition[live, chosen] += 1
+            selected[live] += self.AT[chosen]
+            left[live] -= self.AT[chosen]
+            dropped = self._drop_full(remaining, selected, live)
+            if self.household is not None:
+                dropped |= self._drop_housemates(remaining, live, chosen)
+            if dropped.any():
+                # recount the values of the runs that dropped volunteers
+                changed = live[dropped]
+                left[changed] = remaining[changed] @ self.AT
+        success = alive & (selected >= self.lower).all(axis=1) & (composition.sum(axis=1) == k)
+        return composition, success
+
+    def _drop_full(self, remaining: np.ndarray, selected: np.ndarray, live: np.ndarray) -> np.ndarray:
+        """Zero the remaining counts of types having a value at its max; True where something was dropped."""
+        full = selected[live] >= self.upper  # len(live) x Q
+        if not full.any():
+            return np.zeros(len(live), dtype=bool)
+        blocked = (full.astype(np.int64) @ self.A) > 0  # len(live) x T
+        sub = remaining[live]
+        dropped = (sub * blocked).any(axis=1)
+        sub[blocked] = 0
+        remaining[live] = sub
+        return dropped
+
+    def _drop_housemates(self, remaining: np.ndarray, live: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+        """Zero everyone sharing the chosen volunteer's household."""
+        same = self.household[None, :] == self.household[chosen][:, None]
+        sub = remaining[live]
+        dropped = (sub * same).any(axis=1)
+        sub[same] = 0
+        remaining[live] = sub
+        return dropped
+
+    def attempt_until_success(self, runs: int, rng: np.random.Generator,
+                              retries: int) -> tuple[np.ndarray, int]:
+        """`runs` successful compositions, each retried from scratch up to `retries` attempts;
+        also the number of failed attempts."""
+        done: list[np.ndarray] = []
+        pending, failures = runs, 0
+        for _ in range(retries):
+            composition, success = self.run(pending, rng)
+            done.append(composition[success])
+            failures += int((~success).sum())
+            pending -= int(success.sum())
+            if pending == 0:
+                return np.concatenate(done), failures
+        raise LegacyFailed(
+            f"the legacy method missed a quota minimum on {retries} attempts in a row "
+            f"({failures} failed attempts in all). Its greedy choices cannot meet these quotas reliably: "
+            "loosen the tightest minimums or use a fair algorithm such as maximin.")
+
+
+def verify_compositions(types: TypeSpace, compositions: np.ndarray) -> None:
+    """Raise unless every composition (a row) is a panel meeting every quota."""
+    seats = compositions @ types.A.T
+    bad = ((compositions.sum(axis=1) != types.k)
+           | (compositions < 0).any(axis=1) | (compositions > types.counts).any(axis=1)
+           | (seats < types.lower).any(axis=1) | (seats > types.upper).any(axis=1))
+    for group in types.households:
+        bad |= compositions[:, group].sum(axis=1) > 1
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        raise SolverError(f"internal error: a legacy panel breaks the quotas: {types.violations(compositions[j])}")
+
+
+def select(instance: Instance, *, seed: int, options: dict, progress: Progress = no_progress) -> SelectionResult:
+    """Monte Carlo estimate of the legacy method's selection probabilities, and a sampler of its panels.
+
+    Options: `draws` (runs of the method, default 10,000), `retries` (attempts per panel, default 100).
+    info: `ci_low`/`ci_high` (per volunteer 95% confidence interval), `standard_error`, `draws`,
+    `failed_attempts`, `failure_rate`.
+    """
+    draws = _positive_int(options.get("draws", DEFAULT_DRAWS), "draws")
+    retries = _positive_int(options.get("retries", DEFAULT_RETRIES), "retries")
+    require_feasible(instance)
+    types = instance.types
+    process = LegacyProcess(types)
+    rng = np.random.default_rng(seed)
+
+    batch = max(1, min(ceil(draws / 10), CELLS_PER_BATCH // max(1, types.size + len(types.lower))))
+    seat_sum = np.zeros(types.size)
+    seat_sq_sum = np.zeros(types.size)
+    done = failures = 0
+    while done < draws:
+        size = min(batch, draws - done)
+        compositions, failed = process.attempt_until_success(size, rng, retries)
+        verify_compositions(types, compositions)
+        share = compositions / types.counts  # each run's selection frequency within each type
+        seat_sum += share.sum(axis=0)
+        seat_sq_sum += (share ** 2).sum(axis=0)
+        done += size
+        failures += failed
+        progress(f"legacy: {done:,} of {draws:,} draws ({failures:,} failed attempts retried)")
+
+    type_p = seat_sum / draws
+    variance = np.maximum(seat_sq_sum / draws - type_p ** 2, 0.0) * draws / max(draws - 1, 1)
+    se = np.sqrt(variance / draws)
+    low = np.clip(type_p - Z_95 * se, 0.0, 1.0)
+    high = np.clip(type_p + Z_95 * se, 0.0, 1.0)
+    # a type never selected: 3/(draws * N_t) is the usual 95% upper bound for zero events
+    never = seat_sum == 0
+    high[never] = np.minimum(1.0, 3.0 / (draws * types.counts[never]))
+
+    def sampler(generator: np.random.Generator) -> list[int]:
+        composition = process.attempt_until_success(1, generator, retries)[0]
+        verify_compositions(types, composition)
+        panel = types.expand(composition[0], generator)
+        problems = types.violations(types.composition_of(panel))
+        if problems:
+            raise SolverError(f"internal error: a legacy panel breaks the quotas: {problems}")
+        return panel
+
+    volunteer = types.of_volunteer
+    return SelectionResult(
+        algorithm="legacy",
+        marginals=type_p[volunteer],
+        sampler=sampler,
+        info={
+            "draws": draws,
+            "failed_attempts": failures,
+            "failure_rate": failures / (failures + draws),
+            "ci_low": low[volunteer],
+            "ci_high": high[volunteer],
+            "standard_error": se[volunteer],
+        },
+    )
+
+
+def _positive_int(value: object, name: str) -> int:
+    """An option that must be a whole number >= 1 (given as a number or as text)."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or int(text) < 1:
+        raise ValueError(f"legacy option '{name}' must be a positive whole number, not {value!r}")
+    return int(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Exact probabilities for tiny pools: exhaustive recursion over every random choice of the greedy.
+
+def exact_legacy_distribution(instance: Instance, max_states: int = 200_000) -> tuple[Distribution, float]:
+    """The exact distribution of the legacy method's panels (type compositions, conditioned on a
+    successful run, as retrying until success does) and the probability that one run succeeds.
+
+    Recursion over states (remaining per type, seats per quota):
+        P(final composition = c | state) = sum_t P(pick t | state) P(c - e_t | next state).
+    Tiny pools only: raises ValueError beyond `max_states` states.
+    """
+    types = instance.types
+    A, lower, upper, k = types.A, types.lower, types.upper, types.k
+    T = types.size
+    household = LegacyProcess(types).household
+
+    def drop_full(remaining: np.ndarray, selected: np.ndarray) -> None:
+        blocked = (A[selected >= upper].sum(axis=0)) > 0
+        remaining[blocked] = 0
+
+    @lru_cache(maxsize=None)
+    def outcomes(remaining_key: tuple[int, ...], selected_key: tuple[int, ...], placed: int) -> dict:
+        if outcomes.cache_info().currsize > max_states:
+            raise ValueError(f"more than {max_states} states: the pool is too large for exact legacy probabilities")
+        remaining = np.array(remaining_key)
+        selected = np.array(selected_key)
+        if placed == k:
+            return {(0,) * T: 1.0} if (selected >= lower).all() else {}
+        left = A @ remaining
+        need = lower - selected
+        if (need > left).any() or not (left > 0).any():
+            return {}
+        ratio = np.where(left > 0, need / np.maximum(left, 1), -np.inf)
+        value = int(ratio.argmax())
+        candidates = np.flatnonzero(A[value] * remaining)
+        total = float(remaining[candidates].sum())
+        result: dict = {}
+        for t in candidates:
+            after = remaining.copy()
+            after[t] -= 1
+            seats = selected + A[:, t]
+            drop_full(after, seats)
+            if household is not None:
+                after[household == household[t]] = 0
+            for rest, p in outcomes(tuple(after.tolist()), tuple(seats.tolist()), placed + 1).items():
+                key = list(rest)
+                key[t] += 1
+                key = tuple(key)
+                result[key] = result.get(key, 0.0) + p * remaining[t] / total
+        return result
+
+    start = types.counts.astype(np.int64).copy()
+    drop_full(start, np.zeros(len(lower), dtype=np.int64))
+    final = outcomes(tuple(start.tolist()), (0,) * len(lower), 0)
+    success = sum(final.values())
+    if success <= 0:
+        raise LegacyFailed("the legacy method can never meet these quotas: every run misses a minimum")
+    compositions = np.array(list(final.keys()), dtype=np.int64)
+    probabilities = np.array(list(final.values())) / success
+    distribution = Distribution(types, compositions, probabilities, info={"success_probability": success})
+    distribution.verify()
+    return distribution, success
+
+
+def exact_legacy_marginals(instance: Instance, max_states: int = 200_000) -> np.ndarray:
+    """Each volunteer's exact selection probability under the legacy method (tiny pools only)."""
+    distribution, _ = exact_legacy_distribution(instance, max_states)
+    return distribution.marginals()

@@ -1,0 +1,412 @@
+"""The lottery: drawing a panel from a distribution, transparently, verifiably and replayably.
+
+Transparent lottery (Flanigan, Kehne, Procaccia, "Fair sortition made transparent", NeurIPS 2021):
+a distribution over panels becomes M tickets, each a concrete panel, and the draw is a uniform
+number from 1 to M. Composition j of probability p_j gets m_j tickets, m_j in {floor(M p_j),
+ceil(M p_j)}, sum m_j = M, chosen by an integer program that minimises
+    max_t | sum_j m_j c_jt / (M N_t) - pi_t |        (pi_t: exact type probability),
+then the seats of type t are dealt round-robin over a seeded permutation of its N_t members, so each
+member sits on floor(S_t/N_t) or ceil(S_t/N_t) tickets, S_t = sum_j m_j c_jt. A volunteer's lottery
+probability (tickets holding them / M) is therefore within (type deviation + 1/M) of the exact one.
+
+Verifiable draw: the seed may come from numbers of a public draw,
+    seed = first 8 bytes, big-endian, of SHA-256("n1,n2,...,nr")   (integers in decimal, no spaces),
+the ticket for a seed is `numpy.random.default_rng(seed).integers(1, M + 1)`, and a commitment
+(SHA-256 of the instance fingerprint, algorithm, options and ticket table) is published before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import mip
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .distribution import Distribution
+from .errors import InputError, Problem, SolverError, SortitionError
+from .model import Instance, TypeSpace
+from .selection import SelectionResult
+
+DEFAULT_TICKETS = 1000
+ROUNDING_TIME_LIMIT = 10.0  # seconds for the rounding integer program; systematic rounding after that
+SEED_RULE = "SHA-256 of the numbers written in decimal, joined by ',' without spaces; first 8 bytes big-endian"
+TICKET_RULE = "ticket = numpy.random.default_rng(seed).integers(1, M + 1)"
+
+
+class ReplayMismatch(SortitionError):
+    """Replaying an audit record did not give the recorded panel (or the inputs differ)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Transparent lottery
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TransparentLottery:
+    """M tickets, ticket number m (1..M) being the panel `tickets[m - 1]` (sorted pool rows)."""
+
+    distribution: Distribution
+    M: int
+    seed: int
+    tickets_per_composition: np.ndarray  # P: m_j, summing to M
+    ticket_compositions: np.ndarray  # M x T: the composition of each ticket
+    tickets: list[tuple[int, ...]]  # M panels, sorted pool row indices
+    exact_marginals: np.ndarray  # n: the distribution's selection probabilities
+    lottery_marginals: np.ndarray  # n: tickets holding the volunteer / M
+    info: dict = field(default_factory=dict)
+
+    @property
+    def deviations(self) -> np.ndarray:
+        """lottery - exact selection probability, per volunteer."""
+        return self.lottery_marginals - self.exact_marginals
+
+    @property
+    def max_deviation(self) -> float:
+        """Largest |lottery - exact| selection probability over the pool."""
+        return float(np.abs(self.deviations).max())
+
+    @property
+    def max_relative_deviation(self) -> float:
+        """max_deviation as a fraction of k/n (the average selection probability)."""
+        types = self.distribution.types
+        return self.max_deviation / (types.k / len(types.of_volunteer))
+
+    def draw_ticket(self, number: int) -> list[int]:
+        """The panel of ticket `number` (1..M)."""
+        if not 1 <= int(number) <= self.M:
+            raise ValueError(f"ticket numbers run from 1 to {self.M}, not {number}")
+        return list(self.tickets[int(number) - 1])
+
+    def ticket_for_seed(self, seed: int) -> int:
+        """The ticket a seed draws: default_rng(seed).integers(1, M + 1)."""
+        return ticket_for_seed(seed, self.M)
+
+    def draw(self, seed: int) -> tuple[int, list[int]]:
+        """(ticket number, panel) drawn with `seed`; the same seed always gives the same ticket."""
+        number = self.ticket_for_seed(seed)
+        return number, self.draw_ticket(number)
+
+
+def ticket_for_seed(seed: int, M: int) -> int:
+    """Uniform ticket number in 1..M from a seed (documented in TICKET_RULE)."""
+    return int(np.random.default_rng(seed).integers(1, M + 1))
+
+
+def _as_distribution(source: Distribution | SelectionResult) -> Distribution:
+    if isinstance(source, Distribution):
+        return source
+    if source.distribution is None:
+        raise SolverError(f"{source.algorithm} gives no distribution over panels to make a lottery of")
+    return source.distribution
+
+
+def _systematic_rounding(probabilities: np.ndarray, M: int, rng: np.random.Generator) -> np.ndarray:
+    """Dependent rounding: m_j in {floor, ceil}(M p_j), sum M, E[m_j] = M p_j (one uniform offset)."""
+    cumulative = np.concatenate([[0.0], np.cumsum(probabilities) * M])
+    cumulative[-1] = M
+    offset = rng.random()
+    points = np.floor(cumulative - offset)  # number of points offset + i (i >= 0) below each cut
+    return np.diff(points).astype(np.int64)
+
+
+def _type_deviation(dist: Distribution, counts: np.ndarray, M: int) -> float:
+    """max_t |sum_j m_j c_jt / (M N_t) - pi_t|."""
+    seats = counts @ dist.compositions
+    return float(np.abs(seats / (M * dist.types.counts) - dist.type_probabilities()).max())
+
+
+def round_to_tickets(dist: Distribution, M: int, rng: np.random.Generator,
+                     time_limit: float = ROUNDING_TIME_LIMIT) -> tuple[np.ndarray, dict]:
+    """Ticket counts m_j (sum M) minimising the largest type-probability deviation.
+
+    Integer program: m_j = floor(M p_j) + x_j, x_j binary, sum_j m_j = M,
+        -z <= sum_j m_j c_jt / (M N_t) - pi_t <= z  for every type t,   minimise z.
+    Falls back to (seeded) systematic rounding when the solver finds nothing better in time.
+    """
+    p, C, N = dist.probabilities, dist.compositions, dist.types.counts
+    pi = dist.type_probabilities()
+    fallback = _systematic_rounding(p, M, rng)
+    fallback_dev = _type_deviation(dist, fallback, M)
+    floor = np.floor(M * p + 1e-9).astype(np.int64)
+    remaining = M - int(floor.sum())
+    candidates = np.flatnonzero(M * p - floor > 1e-9)
+    if remaining < 0 or remaining > len(candidates):
+        return fallback, {"rounding": "systematic", "type_deviation": fallback_dev}
+    if remaining == 0:
+        return floor, {"rounding": "exact", "type_deviation": _type_deviation(dist, floor, M)}
+    model = mip.Model(sense=mip.MINIMIZE, solver_name="HIGHS")
+    model.verbose = 0
+    model.threads = 1
+    x = {int(j): model.add_var(var_type=mip.BINARY) for j in candidates}
+    z = model.add_var(lb=0.0)
+    model += mip.xsum(x.values()) == remaining
+    base = floor @ C
+    for t in range(len(N)):
+        target = M * N[t] * pi[t] - base[t]  # seats of type t the rounded part should add
+        terms = [int(C[j, t]) * x[j] for j in candidates if C[j, t]]
+        expr = mip.xsum(terms) if terms else 0
+        model += expr - target <= z * float(M * N[t])
+        model += target - expr <= z * float(M * N[t])
+    model.objective = mip.minimize(z)
+    status = model.optimize(max_seconds=time_limit)
+    if status in (mip.OptimizationStatus.OPTIMAL, mip.OptimizationStatus.FEASIBLE):
+        counts = floor.copy()
+        for j, var in x.items():
+            counts[j] += int(round(var.x))
+        if counts.sum() == M and (counts >= 0).all():
+            dev = _type_deviation(dist, counts, M)
+            if dev <= fallback_dev + 1e-15:
+                kind = "integer program (optimal)" if status == mip.OptimizationStatus.OPTIMAL else "integer program (time limit)"
+                return counts, {"rounding": kind, "type_deviation": dev}
+    return fallback, {"rounding": "systematic", "type_deviation": fallback_dev}
+
+
+def deal_round_robin(types: TypeSpace, ticket_compositions: np.ndarray, rng: np.random.Generator) -> list[tuple[int, ...]]:
+    """Turn ticket compositions into panels: each type's seats go round-robin over a seeded
+    permutation of its members, so members of a type sit on equally many tickets (+-1)."""
+    permutations = [rng.permutation(m) for m in types.members]
+    position = np.zeros(types.size, dtype=np.int64)
+    tickets: list[tuple[int, ...]] = []
+    for comp in ticket_compositions:
+        panel: list[int] = []
+        for t in np.flatnonzero(comp):
+            size = len(permutations[t])
+            take = (position[t] + np.arange(int(comp[t]))) % size
+            panel.extend(int(i) for i in permutations[t][take])
+            position[t] = (position[t] + int(comp[t])) % size
+        tickets.append(tuple(sorted(panel)))
+    return tickets
+
+
+def verify_tickets(types: TypeSpace, tickets: Sequence[Sequence[int]], compositions: np.ndarray) -> None:
+    """Raise unless every ticket is k distinct volunteers meeting every quota, as its composition says."""
+    for number, (panel, comp) in enumerate(zip(tickets, compositions), start=1):
+        if len(set(panel)) != types.k or len(panel) != types.k:
+            raise SolverError(f"internal error: ticket {number} does not hold {types.k} distinct volunteers")
+        actual = types.composition_of(list(panel))
+        if not np.array_equal(actual, comp):
+            raise SolverError(f"internal error: ticket {number} does not have its composition")
+        problems = types.violations(actual)
+        if problems:
+            raise SolverError(f"internal error: ticket {number} breaks the quotas: {problems}")
+
+
+def transparent_lottery(source: Distribution | SelectionResult, M: int = DEFAULT_TICKETS, seed: int = 0,
+                        time_limit: float = ROUNDING_TIME_LIMIT) -> TransparentLottery:
+    """Round a distribution to a uniform lottery over M concrete panels (tickets 1..M).
+
+    The seed fixes the fallback rounding and the permutations members are dealt in, so the same
+    distribution, M and seed give the same ticket table.
+    """
+    if int(M) < 1:
+        raise ValueError("a lottery needs at least one ticket")
+    dist = _as_distribution(source)
+    dist.verify()
+    M = int(M)
+    rng = np.random.default_rng(seed)
+    counts, info = round_to_tickets(dist, M, rng, time_limit)
+    order = np.repeat(np.arange(len(counts)), counts)
+    ticket_compositions = dist.compositions[order]
+    tickets = deal_round_robin(dist.types, ticket_compositions, rng)
+    verify_tickets(dist.types, tickets, ticket_compositions)
+    n = len(dist.types.of_volunteer)
+    held = np.bincount(np.fromiter((i for panel in tickets for i in panel), dtype=np.int64), minlength=n)
+    return TransparentLottery(
+        distribution=dist,
+        M=M,
+        seed=int(seed),
+        tickets_per_composition=counts,
+        ticket_compositions=ticket_compositions,
+        tickets=tickets,
+        exact_marginals=dist.marginals(),
+        lottery_marginals=held / M,
+        info=info,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Seeded draws
+# --------------------------------------------------------------------------------------------
+
+
+def draw_panel(source: SelectionResult | Distribution, seed: int) -> list[int]:
+    """One panel drawn with `seed` (numpy default_rng); the same seed and inputs give the same panel."""
+    if isinstance(source, Distribution):
+        return source.draw_many(1, seed)[0]
+    return source.draw(1, seed)[0]
+
+
+def seed_from_public_numbers(numbers: Iterable[int | str]) -> int:
+    """Seed from numbers of a public draw: SHA-256 of "n1,n2,..." (decimal integers), first 8 bytes
+    read big-endian. Leading zeros and spaces are ignored, order matters."""
+    canonical: list[str] = []
+    problems: list[Problem] = []
+    for position, raw in enumerate(numbers, start=1):
+        text = str(raw).strip()
+        try:
+            canonical.append(str(int(text)))
+        except ValueError:
+            problems.append(Problem(f"public number {position} ('{text}') is not a whole number",
+                                    "Type the numbers exactly as published, one whole number each."))
+    if not canonical and not problems:
+        problems.append(Problem("no public numbers given", "Type at least one number from the public draw."))
+    if problems:
+        raise InputError(problems)
+    digest = hashlib.sha256(",".join(canonical).encode("ascii")).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+# --------------------------------------------------------------------------------------------
+# Exports
+# --------------------------------------------------------------------------------------------
+
+
+def type_labels(instance: Instance, types: TypeSpace) -> list[str]:
+    """A readable name per type: its values ("gender=female, age=16-29"), or the volunteer id."""
+    if types.per_person:
+        return [f"id {instance.ids[int(m[0])]}" for m in types.members]
+    return [", ".join(f"{cat}={instance.values(cat)[int(code)]}" for cat, code in zip(instance.categories, row))
+            for row in types.codes]
+
+
+def distribution_table(instance: Instance, distribution: Distribution) -> pd.DataFrame:
+    """One row per composition: probability, number of panels it stands for, seats per type."""
+    from .enumeration import panels_per_composition
+
+    labels = type_labels(instance, distribution.types)
+    table = pd.DataFrame(distribution.compositions, columns=labels)
+    table.insert(0, "panels", [int(x) for x in panels_per_composition(distribution.types, distribution.compositions)])
+    table.insert(0, "probability", distribution.probabilities)
+    table.insert(0, "composition", np.arange(1, distribution.support + 1))
+    return table.sort_values("probability", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def volunteer_probabilities(instance: Instance, marginals: np.ndarray) -> pd.DataFrame:
+    """id, every pool column, and the volunteer's selection probability."""
+    table = instance.pool.copy()
+    table.insert(0, "id", instance.ids)
+    table["probability"] = np.asarray(marginals, dtype=float)
+    return table
+
+
+def panel_tables(instance: Instance, panel: Sequence[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(selected volunteers, remaining volunteers), each with id and every pool column."""
+    table = instance.pool.copy()
+    table.insert(0, "id", instance.ids)
+    chosen = np.zeros(instance.n, dtype=bool)
+    chosen[np.asarray(list(panel), dtype=np.int64)] = True
+    return table[chosen].reset_index(drop=True), table[~chosen].reset_index(drop=True)
+
+
+def ticket_rows(instance: Instance, lottery: TransparentLottery) -> list[list[str]]:
+    """The volunteer ids of every ticket, in ticket order."""
+    return [[instance.ids[i] for i in panel] for panel in lottery.tickets]
+
+
+def ticket_table(instance: Instance, lottery: TransparentLottery) -> pd.DataFrame:
+    """ticket number -> the ids of the volunteers on that ticket's panel."""
+    return pd.DataFrame({
+        "ticket": np.arange(1, lottery.M + 1),
+        "volunteers": [", ".join(ids) for ids in ticket_rows(instance, lottery)],
+    })
+
+
+def _canonical_json(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def file_hashes(instance: Instance, files: dict[str, str | Path | bytes] | None = None) -> dict[str, dict[str, str | None]]:
+    """SHA-256 of each input file: from `files` (role -> path or the file's bytes) when given, else
+    from the file named in instance.sources if it is readable there, else None."""
+    files = files or {}
+    out: dict[str, dict[str, str | None]] = {}
+    for role in dict.fromkeys([*instance.sources, *files]):
+        given = files.get(role, instance.sources.get(role))
+        data: bytes | None = None
+        if isinstance(given, (bytes, bytearray)):
+            data = bytes(given)
+        elif given is not None and Path(given).is_file():
+            data = Path(given).read_bytes()
+        name = instance.sources.get(role)
+        if name is None and isinstance(given, (str, Path)):
+            name = str(given)
+        out[role] = {"file": name, "sha256": hashlib.sha256(data).hexdigest() if data is not None else None}
+    return out
+
+
+def commitment(instance: Instance, algorithm: str, options: dict | None = None,
+               lottery: TransparentLottery | None = None) -> str:
+    """SHA-256 of the canonical JSON of {instance fingerprint, algorithm, options, M, ticket table},
+    to publish before the draw so anyone can check afterwards that nothing was changed."""
+    payload = {"instance_sha256": instance.fingerprint(), "algorithm": algorithm, "options": options or {}}
+    if lottery is not None:
+        payload["M"] = lottery.M
+        payload["tickets"] = ticket_rows(instance, lottery)
+    return hashlib.sha256(_canonical_json(payload).encode()).hexdigest()
+
+
+def audit_record(instance: Instance, *, algorithm: str, options: dict | None, seed: int, panel: Sequence[int],
+                 lottery: TransparentLottery | None = None, ticket: int | None = None,
+                 public_numbers: Sequence[int | str] | None = None,
+                 files: dict[str, str | Path | bytes] | None = None) -> dict:
+    """Everything needed to check and replay a draw, as a JSON-ready dict (`files`: see file_hashes)."""
+    record: dict = {
+        "library_version": __version__,
+        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "instance_sha256": instance.fingerprint(),
+        "input_files": file_hashes(instance, files),
+        "n": instance.n,
+        "k": instance.k,
+        "algorithm": algorithm,
+        "options": json.loads(_canonical_json(options or {})),
+        "seed": int(seed),
+        "panel_rows": [int(i) for i in panel],
+        "panel_ids": [instance.ids[int(i)] for i in panel],
+    }
+    if public_numbers is not None:
+        record["seed_source"] = {"public_numbers": [str(x).strip() for x in public_numbers], "rule": SEED_RULE}
+    if lottery is not None:
+        record["lottery"] = {
+            "M": lottery.M,
+            "seed": lottery.seed,
+            "ticket": int(ticket) if ticket is not None else lottery.ticket_for_seed(seed),
+            "ticket_rule": TICKET_RULE,
+            "commitment": commitment(instance, algorithm, options, lottery),
+            "max_deviation": lottery.max_deviation,
+        }
+    return record
+
+
+def replay(record: dict, instance: Instance, result: SelectionResult | Distribution) -> list[int]:
+    """Re-run the draw an audit record describes and return its panel; raise ReplayMismatch when
+    the instance, the seed from public numbers, the ticket table or the panel differ."""
+    if record["instance_sha256"] != instance.fingerprint():
+        raise ReplayMismatch("the instance differs from the one in the audit record (fingerprints differ)")
+    algorithm = getattr(result, "algorithm", record["algorithm"])
+    if algorithm != record["algorithm"]:
+        raise ReplayMismatch(f"the record is of algorithm '{record['algorithm']}', the result of '{algorithm}'")
+    seed = int(record["seed"])
+    source = record.get("seed_source")
+    if source and seed_from_public_numbers(source["public_numbers"]) != seed:
+        raise ReplayMismatch("the seed does not follow from the recorded public numbers")
+    lot = record.get("lottery")
+    if lot:
+        lottery = transparent_lottery(result, M=int(lot["M"]), seed=int(lot["seed"]))
+        if commitment(instance, record["algorithm"], record.get("options"), lottery) != lot["commitment"]:
+            raise ReplayMismatch("the rebuilt ticket table does not match the published commitment")
+        if lottery.ticket_for_seed(seed) != int(lot["ticket"]):
+            raise ReplayMismatch("the seed does not draw the recorded ticket")
+        panel = lottery.draw_ticket(int(lot["ticket"]))
+    else:
+        panel = draw_panel(result, seed)
+    if [instance.ids[i] for i in panel] != list(record["panel_ids"]):
+        raise ReplayMismatch("replaying the draw gives another panel than the recorded one")
+    return panel

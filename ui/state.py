@@ -1,0 +1,105 @@
+"""What the workbench keeps in `st.session_state`, and the accessors every page uses.
+
+Keys (all set through the functions below, never written directly by pages):
+    "instance"          the current Instance (quotas and k as the person has edited them)
+    "loaded_instance"   the Instance exactly as loaded; never changed, so edits can be undone
+    "extras"            {"background": DataFrame | None, "letters": int | None, "description": str}
+    "source"            a short description of where the pool came from
+    "results"           {algorithm name: SelectionResult} computed for the current instance
+    "results_for"       the fingerprint of the instance those results belong to
+    "result_seeds"      {algorithm name: seed the stored result was computed with}
+    "scenarios"         {name: Scenario} named quota sets
+    "draws"             list of lottery draw records (dicts), newest last
+
+A new page starts with `instance = require_instance()`: it stops the page with a link to Home
+when no pool is loaded yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from core.model import Instance
+from core.selection import SelectionResult
+
+HOME_PAGE = "streamlit_app.py"
+
+
+def current_instance() -> Instance | None:
+    """The instance the pages work on, or None when nothing is loaded."""
+    return st.session_state.get("instance")
+
+
+def loaded_instance() -> Instance | None:
+    """The instance exactly as it was loaded (before any quota edit)."""
+    return st.session_state.get("loaded_instance")
+
+
+def extras() -> dict[str, Any]:
+    """Background sample, letters sent and description of the loaded pool (empty values when unknown)."""
+    return st.session_state.get("extras") or {"background": None, "letters": None, "description": ""}
+
+
+def source() -> str:
+    return st.session_state.get("source", "")
+
+
+def set_loaded(instance: Instance, extra: dict[str, Any] | None, source_label: str) -> None:
+    """Make a freshly loaded instance current; results and draws of the previous pool are dropped."""
+    st.session_state["instance"] = instance
+    st.session_state["loaded_instance"] = instance
+    st.session_state["extras"] = dict(extra or {"background": None, "letters": None, "description": ""})
+    st.session_state["source"] = source_label
+    st.session_state["results"] = {}
+    st.session_state["results_for"] = instance.fingerprint()
+    st.session_state["draws"] = []
+
+
+def set_instance(instance: Instance) -> None:
+    """Replace the current instance (edited quotas or k); results of other quotas stop being shown."""
+    st.session_state["instance"] = instance
+
+
+def require_instance() -> Instance:
+    """The current instance; without one, say so, link to Home and stop the page."""
+    instance = current_instance()
+    if instance is None:
+        st.info("No pool is loaded yet. Start on the Home page: pick a bundled example or upload "
+                "your own pool and quotas.")
+        st.page_link(HOME_PAGE, label="Go to Home", icon=":material/home:")
+        st.stop()
+    return instance
+
+
+def results() -> dict[str, SelectionResult]:
+    """Results computed for the current instance, by algorithm name (empty after quotas change)."""
+    instance = current_instance()
+    if instance is None:
+        return {}
+    if st.session_state.get("results_for") != instance.fingerprint():
+        st.session_state["results"] = {}
+        st.session_state["results_for"] = instance.fingerprint()
+    return st.session_state.setdefault("results", {})
+
+
+def store_result(result: SelectionResult, seed: int) -> None:
+    """Keep a result of the current instance under its algorithm name, with the seed it was run with."""
+    results()[result.algorithm] = result
+    st.session_state.setdefault("result_seeds", {})[result.algorithm] = seed
+
+
+def result_seed(algorithm: str) -> int | None:
+    """The seed the stored result of `algorithm` was computed with."""
+    return st.session_state.get("result_seeds", {}).get(algorithm)
+
+
+def scenarios() -> dict:
+    """Named quota sets of this session."""
+    return st.session_state.setdefault("scenarios", {})
+
+
+def draws() -> list[dict]:
+    """Lottery draws made in this session, newest last."""
+    return st.session_state.setdefault("draws", [])
