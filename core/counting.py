@@ -114,13 +114,15 @@ class PanelCounter:
         total_states, total_edges = 1, 0
         for u, unit in enumerate(units):
             closing = np.flatnonzero(last == u)
+            open_ = np.flatnonzero(last > u)  # quotas whose minimum later units must still reach
             new_index: dict[tuple, int] = {}
             new_full, new_sizes, src, opt, dst = [], [], [], [], []
             for i, (seats, size) in enumerate(zip(states_full[-1], sizes_of[-1])):
                 s2 = seats[None, :] + unit.deltas
                 z2 = size + unit.sizes
                 ok = (z2 <= k) & (z2 + cap_after[u] >= k)
-                ok &= (s2 <= types.upper).all(axis=1) & (s2 + qcap_after[u] >= types.lower).all(axis=1)
+                ok &= (s2 <= types.upper).all(axis=1)
+                ok &= (s2[:, open_] + qcap_after[u][open_] >= types.lower[open_]).all(axis=1)
                 if len(closing):
                     ok &= (s2[:, closing] >= types.lower[closing]).all(axis=1)
                 for o in np.flatnonzero(ok):
@@ -279,6 +281,8 @@ def count_panels(source: Instance | TypeSpace, *, state_limit: int = STATE_LIMIT
         counter = PanelCounter.build(types, state_limit)
     except TooManyStates:
         return estimate_count(types, samples, seed)
+    except InfeasibleQuotas:  # a minimum on a value nobody in the pool has
+        return PanelCount(0, True, float("-inf"), None, None, "dynamic programming")
     total = counter.count
     return PanelCount(total, True, _log10_int(total), None, None, "dynamic programming", {"states": counter.states})
 

@@ -166,6 +166,9 @@ def read_quota_table(table: Table, problems: list[Problem]) -> QuotaFile | None:
     columns.update({role: table.find(name) for role, name in OPTIONAL.items() if table.find(name) is not None})
     result = QuotaFile(columns=columns)
     frame = table.rows
+    if frame.empty:
+        problems.append(Problem("the quota file has no quota rows.",
+                                "Add one row per category and value with its min and max.", file=table.name))
     raw_shares: dict[tuple[str, str], tuple[str, int]] = {}
     for i in range(len(frame)):
         row = table.row_numbers[i]

@@ -304,3 +304,8 @@ class TestCheckQuotasOnEditedLists:
     def test_respelled_values_are_checked_in_the_quota_spelling(self, tmp_path):
         instance = load(tmp_path, pool=POOL.replace("female", "Female"))
         assert check_quotas(instance, instance.quotas, instance.k) == []
+
+
+def test_quota_file_without_rows(tmp_path):
+    problem = only(problems_of(tmp_path, quotas="category,feature,min,max\n"), "no quota rows")
+    assert problem.file == "quotas.csv" and problem.fix

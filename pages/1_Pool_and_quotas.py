@@ -1,0 +1,143 @@
+"""Pool and quotas: see the pool against the population, edit quotas and k, check feasibility,
+apply the minimal repair, generate proportional quotas, keep named scenarios."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.errors import InputError
+from core.quota_editing import proportional, quota_table, quotas_from_table
+from core.scenarios import Scenario, quota_file_table, scenarios_from_json, scenarios_to_json
+from core.summary import category_overview
+from ui import state
+from ui.charts import pool_vs_population
+from ui.checks import problems_for, report_for
+from ui.layout import page_setup, share_columns
+from ui.messages import show_error, show_problems
+
+page_setup("Pool and quotas", ":material/tune:")
+st.title("Pool and quotas")
+instance = state.require_instance()
+st.markdown(
+    "Quotas say how many seats each **value** of a **category** must get, between a *min* and a *max*. "
+    "Edit them below and the workbench checks at once whether any panel can meet them all; if none can, "
+    "it proposes the smallest change that fixes it. Save quota sets you like as **scenarios** to compare them."
+)
+
+# ---- k, proportional quotas, reset ---------------------------------------------------------------
+controls = st.columns([1, 2, 1], gap="large", vertical_alignment="bottom")
+new_k = controls[0].number_input("Panel size k", min_value=1, max_value=instance.n, value=instance.k, step=1,
+                                 key=f"k_{instance.fingerprint()[:16]}")
+if new_k != instance.k:
+    state.set_instance(instance.with_quotas(list(instance.quotas), int(new_k)))
+    st.rerun()
+
+with controls[1]:
+    if instance.population_shares:
+        slack = st.slider("Slack around proportional seats", 0, 50, 10, step=5, format="%d%%",
+                          help="Each min is k × population share minus this slack (rounded down), "
+                               "each max plus this slack (rounded up).")
+        if st.button("Set quotas proportional to the population"):
+            try:
+                state.set_instance(instance.with_quotas(proportional(instance, slack / 100)))
+                st.rerun()
+            except InputError as error:
+                show_error(error)
+    else:
+        st.caption("Population shares are not known for this pool, so proportional quotas cannot be "
+                   "generated (add a population_share column to the quota file).")
+with controls[2]:
+    if st.button("Back to the loaded quotas", disabled=instance is state.loaded_instance()):
+        state.set_instance(state.loaded_instance())
+        st.rerun()
+
+# ---- feasibility ---------------------------------------------------------------------------------
+problems = problems_for(instance)
+report = report_for(instance)
+errors = [p for p in problems if p.severity != "warning"]
+if report.feasible and not errors:
+    st.success(f"Some panel of {instance.k} meets every quota.", icon=":material/check_circle:")
+else:
+    if errors:
+        show_problems(problems, title="These quotas cannot all be met:")
+    else:
+        if report.impossible:
+            show_problems(report.impossible, title=report.message)
+        else:
+            st.error(report.message, icon=":material/block:")
+    if report.repair is not None:
+        st.markdown(f"**Smallest repair** (moves bounds by {report.repair.total} seat(s) in total):")
+        st.markdown("\n".join(f"- {c}".replace("->", "→") for c in report.repair.changes))
+        if st.button("Apply this repair", type="primary"):
+            state.set_instance(report.repair.apply(instance))
+            st.rerun()
+if errors == [] and problems:
+    show_problems(problems)  # warnings only
+
+# ---- the quota table -----------------------------------------------------------------------------
+st.subheader("Quotas per value")
+table = quota_table(instance, report)
+edited = st.data_editor(
+    table,
+    key=f"quotas_{instance.fingerprint()[:16]}",
+    hide_index=True,
+    width="stretch",
+    height=min(38 + 35 * len(table), 600),
+    disabled=[c for c in table.columns if c not in ("min", "max")],
+    column_config={
+        **share_columns("pool share", "population share"),
+        "proportional seats": st.column_config.NumberColumn(format="%.1f",
+                                                            help="k × population share: seats a perfectly proportional panel would give."),
+        "min": st.column_config.NumberColumn(min_value=0, step=1, format="%d", help="Fewest seats for this value."),
+        "max": st.column_config.NumberColumn(min_value=0, step=1, format="%d", help="Most seats for this value."),
+        "check": st.column_config.TextColumn(width="medium", help="Problems with this quota, or what the repair changes."),
+    },
+)
+try:
+    quotas = quotas_from_table(instance, edited)
+    if quotas != list(instance.quotas):
+        state.set_instance(instance.with_quotas(quotas))
+        st.rerun()
+except InputError as error:
+    show_problems(error.problems, title="Some edits could not be used (the quotas keep their previous values):")
+
+with st.expander("Pool compared with the population", expanded=instance.population_shares is not None):
+    st.caption("Volunteers are not a mirror of the population: some groups answer invitations more often. "
+               "Quotas correct the panel's make-up; fair algorithms then spread the seats as evenly as the quotas allow.")
+    st.altair_chart(pool_vs_population(category_overview(instance)), width="content")
+
+# ---- scenarios -----------------------------------------------------------------------------------
+st.subheader("Scenarios")
+st.caption("A scenario is a named set of quotas with its panel size. Keep several to compare quota designs; "
+           "download them to continue later.")
+saved = state.scenarios()
+save_column, use_column = st.columns(2, gap="large", vertical_alignment="bottom")
+with save_column:
+    name = st.text_input("Name for the current quotas", value=f"scenario {len(saved) + 1}")
+    if st.button("Save as scenario"):
+        saved[name.strip() or f"scenario {len(saved) + 1}"] = Scenario.of(name.strip(), instance)
+        st.toast(f"Saved scenario “{name}”.")
+with use_column:
+    if saved:
+        pick = st.selectbox("Saved scenarios", list(saved))
+        if st.button("Use this scenario"):
+            state.set_instance(saved[pick].apply(instance))
+            st.rerun()
+if saved:
+    st.dataframe([{"scenario": s.name, "k": s.k,
+                   **{q.label: f"{q.min}–{q.max}" for q in s.quotas}} for s in saved.values()],
+                 hide_index=True, width="stretch")
+files = st.columns(3, vertical_alignment="bottom")
+files[0].download_button("Download scenarios (JSON)", scenarios_to_json(list(saved.values())),
+                         file_name="scenarios.json", mime="application/json", disabled=not saved)
+files[1].download_button("Download current quotas (CSV)", quota_file_table(instance).to_csv(index=False),
+                         file_name="quotas.csv", mime="text/csv")
+upload = files[2].file_uploader("Import scenarios (JSON)", type=["json"])
+if upload is not None and st.session_state.get("imported_scenarios") != (upload.name, upload.size):
+    try:
+        for scenario in scenarios_from_json(upload.getvalue(), upload.name, instance):
+            saved[scenario.name] = scenario
+        st.session_state["imported_scenarios"] = (upload.name, upload.size)
+        st.rerun()
+    except InputError as error:
+        show_problems(error.problems, title=f"Could not import {upload.name}:")
