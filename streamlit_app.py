@@ -8,7 +8,7 @@ from core.examples import list_examples, load_example
 from core.loaders import load_instance
 from core.summary import instance_summary, category_overview
 from ui import state
-from ui.layout import page_setup, share_columns
+from ui.layout import page_setup, percent_table, table_height
 from ui.messages import show_error, show_problems
 
 DEFAULT_EXAMPLE = "climate_300"
@@ -91,9 +91,9 @@ else:
                       help="Each volunteer's selection probability if everyone had the same chance.")
     if instance.warnings:
         show_problems(instance.warnings)
-    st.dataframe(category_overview(instance), hide_index=True, width="stretch",
-                 column_config={**share_columns("pool share", "population share"),
-                                "proportional seats": st.column_config.NumberColumn(format="%.1f")})
+    overview, shares = percent_table(category_overview(instance), ["pool share", "population share"])
+    st.dataframe(overview, hide_index=True, width="stretch", height=table_height(len(overview)),
+                 column_config={**shares, "proportional seats": st.column_config.NumberColumn(format="%.1f")})
     st.markdown("**Next:** tune the quotas, or go straight to comparing the algorithms.")
     links = st.columns(3)
     links[0].page_link("pages/1_Pool_and_quotas.py", label="Pool and quotas", icon=":material/tune:")

@@ -52,6 +52,7 @@ class Unit:
     deltas: np.ndarray
     mults: list[int]
     picks: list[list[tuple[int, int]]]
+    volunteers: int  # volunteers the unit holds
 
 
 def units_of(types: TypeSpace) -> list[Unit]:
@@ -71,15 +72,55 @@ def units_of(types: TypeSpace) -> list[Unit]:
             seen.update(group)
             sizes = np.array([0] + [1] * len(group))
             deltas = np.vstack([np.zeros(Q, dtype=np.int64)] + [types.A[:, j] for j in group]).reshape(-1, Q)
-            units.append((tuple(types.codes[t]), Unit(sizes, deltas, [1] * (len(group) + 1), [[]] + [[(j, 1)] for j in group])))
+            units.append((tuple(types.codes[t]), Unit(sizes, deltas, [1] * (len(group) + 1), [[]] + [[(j, 1)] for j in group], len(group))))
             continue
         top = min(int(types.counts[t]), types.k)
         c = np.arange(top + 1)
         units.append((tuple(types.codes[t]), Unit(c, np.outer(c, types.A[:, t]).reshape(-1, Q),
                                                   [math.comb(int(types.counts[t]), int(x)) for x in c],
-                                                  [[(t, int(x))] if x else [] for x in c])))
+                                                  [[(t, int(x))] if x else [] for x in c], int(types.counts[t]))))
     units.sort(key=lambda pair: pair[0])
     return [u for _, u in units]
+
+
+class Lookahead:
+    """Bounds a partial panel must keep reachable after unit u, with left = k - size seats to fill:
+        size <= k, left <= capacity of later units;  seats_q <= max_q;
+        seats_q + min(later capacity in q, left) >= min_q;  seats_q + max(0, left - later capacity
+        outside q) <= max_q  for quotas still open; min_q <= seats_q for quotas closing at u."""
+
+    def __init__(self, types: TypeSpace, units: list[Unit]):
+        U, Q = len(units), len(types.lower)
+        self.types = types
+        touches = np.array([[bool(u.deltas[:, q].any()) for q in range(Q)] for u in units], dtype=bool).reshape(U, Q)
+        self.first = np.array([np.flatnonzero(touches[:, q]).min() if touches[:, q].any() else -1 for q in range(Q)])
+        self.last = np.array([np.flatnonzero(touches[:, q]).max() if touches[:, q].any() else -1 for q in range(Q)])
+        max_size = np.array([u.sizes.max() for u in units])
+        max_delta = np.array([u.deltas.max(axis=0) for u in units]).reshape(U, Q)
+        outside = np.array([[u.sizes[u.deltas[:, q] == 0].max(initial=0) for q in range(Q)] for u in units]).reshape(U, Q)
+        volunteers = np.array([u.volunteers for u in units])
+        self.cap_after = self._after(max_size[:, None])[:, 0]
+        self.qcap_after = self._after(max_delta)
+        self.out_after = self._after(outside)
+        self.volunteers_after = self._after(volunteers[:, None])[:, 0]
+
+    @staticmethod
+    def _after(per_unit: np.ndarray) -> np.ndarray:
+        """Row u: the sum over units after u."""
+        suffix = np.cumsum(per_unit[::-1], axis=0)[::-1]
+        return np.vstack([suffix[1:], np.zeros((1, per_unit.shape[1]), dtype=suffix.dtype)])
+
+    def ok(self, u: int, seats: np.ndarray, size: np.ndarray) -> np.ndarray:
+        """Mask over the leading axes of seats (..., Q) / size (...): can still become a valid panel."""
+        types = self.types
+        left = types.k - size
+        good = (left >= 0) & (left <= self.cap_after[u]) & (seats <= types.upper).all(axis=-1)
+        open_ = self.last > u
+        closing = self.last == u
+        reach = seats[..., open_] + np.minimum(self.qcap_after[u][open_], left[..., None])
+        forced = seats[..., open_] + np.maximum(0, left[..., None] - self.out_after[u][open_])
+        good &= (reach >= types.lower[open_]).all(axis=-1) & (forced <= types.upper[open_]).all(axis=-1)
+        return good & (seats[..., closing] >= types.lower[closing]).all(axis=-1)
 
 
 @dataclass
@@ -97,34 +138,22 @@ class PanelCounter:
     def build(types: TypeSpace, state_limit: int = STATE_LIMIT, edge_limit: int = EDGE_LIMIT) -> "PanelCounter":
         units = units_of(types)
         U, Q, k = len(units), len(types.lower), types.k
-        touches = np.array([[bool(u.deltas[:, q].any()) for q in range(Q)] for u in units], dtype=bool).reshape(U, Q)
-        last = np.array([np.flatnonzero(touches[:, q]).max() if touches[:, q].any() else -1 for q in range(Q)])
-        first = np.array([np.flatnonzero(touches[:, q]).min() if touches[:, q].any() else -1 for q in range(Q)])
-        if any(last[q] < 0 and types.lower[q] > 0 for q in range(Q)):
+        look = Lookahead(types, units)
+        if any(look.last[q] < 0 and types.lower[q] > 0 for q in range(Q)):
             raise InfeasibleQuotas("a quota minimum is set for a value nobody in the pool has")
-        max_size = np.array([u.sizes.max() for u in units])
-        cap_after = np.concatenate([np.cumsum(max_size[::-1])[::-1][1:], [0]])
-        max_delta = np.array([u.deltas.max(axis=0) for u in units]).reshape(U, Q)
-        qcap_after = np.vstack([np.cumsum(max_delta[::-1], axis=0)[::-1][1:], np.zeros((1, Q), dtype=np.int64)])
-        active = [np.flatnonzero((first <= u) & (last > u)) for u in range(U)]  # open after unit u
+        active = [np.flatnonzero((look.first <= u) & (look.last > u)) for u in range(U)]  # open after unit u
         layers: list[dict[tuple, int]] = [{(0,): 0}]
         states_full = [np.zeros((1, Q), dtype=np.int64)]
         sizes_of = [np.zeros(1, dtype=np.int64)]
         edges = []
         total_states, total_edges = 1, 0
         for u, unit in enumerate(units):
-            closing = np.flatnonzero(last == u)
-            open_ = np.flatnonzero(last > u)  # quotas whose minimum later units must still reach
             new_index: dict[tuple, int] = {}
             new_full, new_sizes, src, opt, dst = [], [], [], [], []
             for i, (seats, size) in enumerate(zip(states_full[-1], sizes_of[-1])):
                 s2 = seats[None, :] + unit.deltas
                 z2 = size + unit.sizes
-                ok = (z2 <= k) & (z2 + cap_after[u] >= k)
-                ok &= (s2 <= types.upper).all(axis=1)
-                ok &= (s2[:, open_] + qcap_after[u][open_] >= types.lower[open_]).all(axis=1)
-                if len(closing):
-                    ok &= (s2[:, closing] >= types.lower[closing]).all(axis=1)
+                ok = look.ok(u, s2, z2)
                 for o in np.flatnonzero(ok):
                     key = (int(z2[o]), *s2[o, active[u]].tolist())
                     j = new_index.get(key)
@@ -229,10 +258,7 @@ def estimate_count(types: TypeSpace, samples: int = ESTIMATE_SAMPLES, seed: int 
     rng = np.random.default_rng(seed)
     units = units_of(types)
     Q, k = len(types.lower), types.k
-    max_size = np.array([u.sizes.max() for u in units])
-    cap_after = np.concatenate([np.cumsum(max_size[::-1])[::-1][1:], [0]])
-    max_delta = np.array([u.deltas.max(axis=0) for u in units]).reshape(len(units), Q)
-    qcap_after = np.vstack([np.cumsum(max_delta[::-1], axis=0)[::-1][1:], np.zeros((1, Q), dtype=np.int64)])
+    look = Lookahead(types, units)
     seats = np.zeros((samples, Q), dtype=np.int64)
     size = np.zeros(samples, dtype=np.int64)
     log_w = np.zeros(samples)
@@ -240,11 +266,10 @@ def estimate_count(types: TypeSpace, samples: int = ESTIMATE_SAMPLES, seed: int 
     for u, unit in enumerate(units):
         s2 = seats[:, None, :] + unit.deltas[None, :, :]
         z2 = size[:, None] + unit.sizes[None, :]
-        ok = (z2 <= k) & (z2 + cap_after[u] >= k)
-        ok &= (s2 <= types.upper).all(axis=2) & (s2 + qcap_after[u] >= types.lower).all(axis=2)
+        ok = look.ok(u, s2, z2)
         left = k - z2
         log_mult = np.array([math.log(m) for m in unit.mults])
-        R = cap_after[u]
+        R = look.volunteers_after[u]
         log_g = log_mult[None, :] + gammaln(R + 1) - gammaln(np.clip(left, 0, None) + 1) - gammaln(np.clip(R - left, 0, None) + 1)
         log_g = np.where(ok, log_g, -np.inf)
         alive &= ok.any(axis=1)

@@ -11,6 +11,9 @@ Minimal repair, an integer program over type counts c_t (see `TypeSpace`):
 
 floor_q is min_flex (0 when not given) and ceiling_q is max_flex (k when not given): a repair
 never moves a bound past its flex. The optimum is 0 exactly when the quotas can be met.
+Among repairs of smallest total, the one whose largest single change is smallest is preferred
+(objective M * sum d + max d, with M larger than any single change), so a repair spreads
+"lower four mins by 5" rather than "lower one min by 20".
 """
 
 from __future__ import annotations
@@ -155,7 +158,11 @@ def minimal_repair(instance: Instance, solver: str = "highs") -> tuple[Repair | 
         ceiling = k if q.max_flex is None else q.max_flex
         down.append(model.add_var(var_type=mip.INTEGER, lb=0, ub=max(0, q.min - max(0, floor))))
         up.append(model.add_var(var_type=mip.INTEGER, lb=0, ub=max(0, ceiling - q.max)))
-    model.objective = mip.minimize(mip.xsum(down) + mip.xsum(up))
+    largest = model.add_var(lb=0)
+    for d in down + up:
+        model += largest >= d
+    weight = 1 + max([int(d.ub) for d in down + up] + [0])
+    model.objective = mip.minimize(weight * (mip.xsum(down) + mip.xsum(up)) + largest)
     model += mip.xsum(c) == k
     for j, q in enumerate(instance.quotas):
         seats = mip.xsum(c[t] for t in np.flatnonzero(types.A[j]))

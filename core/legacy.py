@@ -42,80 +42,72 @@ class LegacyFailed(SortitionError):
 
 
 class LegacyProcess:
-    """The greedy process over type counts, for a batch of independent runs at once."""
+    """The greedy process over type counts, for a batch of independent runs at once (one row each).
+
+    Counts are kept as floats (exact for integers below 2^53) so that matrix products use BLAS.
+    A run that fails has its row emptied and is carried along, doing nothing, to the end.
+    """
 
     def __init__(self, types: TypeSpace):
         self.types = types
-        self.A = types.A.astype(np.int64)  # Q x T
+        self.A = types.A.astype(float)  # Q x T
         self.AT = np.ascontiguousarray(self.A.T)  # T x Q
-        self.lower = types.lower.astype(np.int64)
-        self.upper = types.upper.astype(np.int64)
-        # household label of each type (per-person types); -1 for a volunteer living alone
-        self.household = None
+        self.lower = types.lower.astype(float)
+        self.upper = types.upper.astype(float)
+        # housemates[t]: the types (per-person) sharing t's address, padded with t itself
+        self.housemates = None
         if types.households:
-            self.household = np.arange(types.size, dtype=np.int64) + types.size
-            for h, group in enumerate(types.households):
-                self.household[group] = h
+            width = max(len(group) for group in types.households)
+            self.housemates = np.repeat(np.arange(types.size)[:, None], width, axis=1)
+            for group in types.households:
+                self.housemates[group, : len(group)] = group
 
     def run(self, runs: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """`runs` independent attempts: their compositions (runs x T) and which succeeded."""
         T, k = self.types.size, self.types.k
-        remaining = np.tile(self.types.counts.astype(np.int64), (runs, 1))
-        composition = np.zeros((runs, T), dtype=np.int64)
-        selected = np.zeros((runs, len(self.lower)), dtype=np.int64)
-        alive = np.ones(runs, dtype=bool)
         rows = np.arange(runs)
+        remaining = np.tile(self.types.counts.astype(float), (runs, 1))
+        composition = np.zeros((runs, T), dtype=np.int64)
+        selected = np.zeros((runs, len(self.lower)))
+        alive = np.ones(runs, dtype=bool)
         # values whose max is already reached (max = 0) are out of the pool from the start
-        self._drop_full(remaining, selected, rows)
+        full = selected >= self.upper
+        remaining[:, (full[0] @ self.A) > 0] = 0
         left = remaining @ self.AT  # runs x Q: volunteers left with each value
         for _ in range(k):
             need = self.lower - selected
-            alive &= ~(need > left).any(axis=1)
             with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = np.where(left > 0, need / np.maximum(left, 1), -np.inf)
+                ratio = np.where(left > 0, need / left, -np.inf)
             value = ratio.argmax(axis=1)  # argmax takes the first of equal ratios
-            alive &= left[rows, value] > 0  # pool ran dry
-            live = np.flatnonzero(alive)
-            if len(live) == 0:
+            # a min can no longer be met, or the pool ran dry
+            dying = alive & ((need > left).any(axis=1) | (left[rows, value] <= 0))
+            if dying.any():
+                alive &= ~dying
+                remaining[dying] = 0
+                left[dying] = 0
+            if not alive.any():
                 break
-            weights = remaining[live] * self.A[value[live]]
-            cumulative = weights.cumsum(axis=1)
-            ticket = rng.integers(0, cumulative[:, -1])
-            chosen = (cumulative <= ticket[:, None]).sum(axis=1)
-            remaining[live, chosen] -= 1
-            composition[live, chosen] += 1
-            selected[live] += self.AT[chosen]
-            left[live] -= self.AT[chosen]
-            dropped = self._drop_full(remaining, selected, live)
-            if self.household is not None:
-                dropped |= self._drop_housemates(remaining, live, chosen)
-            if dropped.any():
-                # recount the values of the runs that dropped volunteers
-                changed = live[dropped]
-                left[changed] = remaining[changed] @ self.AT
+            chosen = pick_proportional(remaining * self.A[value], rng)
+            step = alive.astype(float)
+            remaining[rows, chosen] -= step
+            composition[rows, chosen] += alive
+            selected += self.AT[chosen] * step[:, None]
+            left -= self.AT[chosen] * step[:, None]
+            if self.housemates is not None:
+                mates = self.housemates[chosen]  # runs x width
+                gone = remaining[rows[:, None], mates]
+                left -= np.einsum("rw,rwq->rq", gone, self.AT[mates])
+                remaining[rows[:, None], mates] = 0
+            now_full = selected >= self.upper
+            newly = np.flatnonzero((now_full & ~full).any(axis=1))
+            if len(newly):
+                # drop everyone having a value that just reached its max, and recount those runs
+                blocked = (now_full[newly].astype(float) @ self.A) > 0
+                remaining[newly] *= ~blocked
+                left[newly] = remaining[newly] @ self.AT
+            full = now_full
         success = alive & (selected >= self.lower).all(axis=1) & (composition.sum(axis=1) == k)
         return composition, success
-
-    def _drop_full(self, remaining: np.ndarray, selected: np.ndarray, live: np.ndarray) -> np.ndarray:
-        """Zero the remaining counts of types having a value at its max; True where something was dropped."""
-        full = selected[live] >= self.upper  # len(live) x Q
-        if not full.any():
-            return np.zeros(len(live), dtype=bool)
-        blocked = (full.astype(np.int64) @ self.A) > 0  # len(live) x T
-        sub = remaining[live]
-        dropped = (sub * blocked).any(axis=1)
-        sub[blocked] = 0
-        remaining[live] = sub
-        return dropped
-
-    def _drop_housemates(self, remaining: np.ndarray, live: np.ndarray, chosen: np.ndarray) -> np.ndarray:
-        """Zero everyone sharing the chosen volunteer's household."""
-        same = self.household[None, :] == self.household[chosen][:, None]
-        sub = remaining[live]
-        dropped = (sub * same).any(axis=1)
-        sub[same] = 0
-        remaining[live] = sub
-        return dropped
 
     def attempt_until_success(self, runs: int, rng: np.random.Generator,
                               retries: int) -> tuple[np.ndarray, int]:
@@ -134,6 +126,30 @@ class LegacyProcess:
             f"the legacy method missed a quota minimum on {retries} attempts in a row "
             f"({failures} failed attempts in all). Its greedy choices cannot meet these quotas reliably: "
             "loosen the tightest minimums or use a fair algorithm such as maximin.")
+
+
+def pick_proportional(weights: np.ndarray, rng: np.random.Generator, block: int = 48) -> np.ndarray:
+    """For every row of non-negative integer weights, a column drawn with probability weight / row sum
+    (column 0 for an all-zero row). Wide rows are searched block by block: a cumulative sum over
+    block totals, then over the chosen block, which is far cheaper than one over the whole row."""
+    runs, width = weights.shape
+    rows = np.arange(runs)
+    if width <= 2 * block:
+        cumulative = np.cumsum(weights, axis=1)
+        ticket = np.floor(rng.random(runs) * cumulative[:, -1])
+        return np.minimum((cumulative <= ticket[:, None]).sum(axis=1), width - 1)
+    blocks = -(-width // block)
+    padded = np.zeros((runs, blocks * block))
+    padded[:, :width] = weights
+    padded = padded.reshape(runs, blocks, block)
+    totals = padded.sum(axis=2)
+    cumulative = np.cumsum(totals, axis=1)
+    ticket = np.floor(rng.random(runs) * cumulative[:, -1])
+    b = np.minimum((cumulative <= ticket[:, None]).sum(axis=1), blocks - 1)
+    ticket -= cumulative[rows, b] - totals[rows, b]
+    inside = np.cumsum(padded[rows, b], axis=1)
+    j = np.minimum((inside <= ticket[:, None]).sum(axis=1), block - 1)
+    return np.minimum(b * block + j, width - 1)
 
 
 def verify_compositions(types: TypeSpace, compositions: np.ndarray) -> None:
@@ -234,7 +250,7 @@ def exact_legacy_distribution(instance: Instance, max_states: int = 200_000) -> 
     types = instance.types
     A, lower, upper, k = types.A, types.lower, types.upper, types.k
     T = types.size
-    household = LegacyProcess(types).household
+    housemates = LegacyProcess(types).housemates
 
     def drop_full(remaining: np.ndarray, selected: np.ndarray) -> None:
         blocked = (A[selected >= upper].sum(axis=0)) > 0
@@ -262,8 +278,8 @@ def exact_legacy_distribution(instance: Instance, max_states: int = 200_000) -> 
             after[t] -= 1
             seats = selected + A[:, t]
             drop_full(after, seats)
-            if household is not None:
-                after[household == household[t]] = 0
+            if housemates is not None:
+                after[housemates[t]] = 0
             for rest, p in outcomes(tuple(after.tolist()), tuple(seats.tolist()), placed + 1).items():
                 key = list(rest)
                 key[t] += 1

@@ -12,7 +12,7 @@ from core.summary import category_overview
 from ui import state
 from ui.charts import pool_vs_population
 from ui.checks import problems_for, report_for
-from ui.layout import page_setup, share_columns
+from ui.layout import page_setup, percent_table, table_height
 from ui.messages import show_error, show_problems
 
 page_setup("Pool and quotas", ":material/tune:")
@@ -25,31 +25,28 @@ st.markdown(
 )
 
 # ---- k, proportional quotas, reset ---------------------------------------------------------------
-controls = st.columns([1, 2, 1], gap="large", vertical_alignment="bottom")
+controls = st.columns([1, 2, 1.3, 1.2], gap="medium", vertical_alignment="bottom")
 new_k = controls[0].number_input("Panel size k", min_value=1, max_value=instance.n, value=instance.k, step=1,
                                  key=f"k_{instance.fingerprint()[:16]}")
 if new_k != instance.k:
     state.set_instance(instance.with_quotas(list(instance.quotas), int(new_k)))
     st.rerun()
-
-with controls[1]:
-    if instance.population_shares:
-        slack = st.slider("Slack around proportional seats", 0, 50, 10, step=5, format="%d%%",
-                          help="Each min is k × population share minus this slack (rounded down), "
-                               "each max plus this slack (rounded up).")
-        if st.button("Set quotas proportional to the population"):
-            try:
-                state.set_instance(instance.with_quotas(proportional(instance, slack / 100)))
-                st.rerun()
-            except InputError as error:
-                show_error(error)
-    else:
-        st.caption("Population shares are not known for this pool, so proportional quotas cannot be "
-                   "generated (add a population_share column to the quota file).")
-with controls[2]:
-    if st.button("Back to the loaded quotas", disabled=instance is state.loaded_instance()):
-        state.set_instance(state.loaded_instance())
-        st.rerun()
+if instance.population_shares:
+    slack = controls[1].slider("Slack around proportional seats", 0, 50, 10, step=5, format="%d%%",
+                               help="Each min is k × population share minus this slack (rounded down), "
+                                    "each max plus this slack (rounded up).")
+    if controls[2].button("Set proportional quotas", help="Replace every min and max by proportional quotas with this slack."):
+        try:
+            state.set_instance(instance.with_quotas(proportional(instance, slack / 100)))
+            st.rerun()
+        except InputError as error:
+            show_error(error)
+else:
+    controls[1].caption("Population shares are not known for this pool, so proportional quotas cannot be "
+                        "generated (add a population_share column to the quota file).")
+if controls[3].button("Back to the loaded quotas", disabled=instance is state.loaded_instance()):
+    state.set_instance(state.loaded_instance())
+    st.rerun()
 
 # ---- feasibility ---------------------------------------------------------------------------------
 problems = problems_for(instance)
@@ -76,16 +73,16 @@ if errors == [] and problems:
 
 # ---- the quota table -----------------------------------------------------------------------------
 st.subheader("Quotas per value")
-table = quota_table(instance, report)
+table, shares = percent_table(quota_table(instance, report), ["pool share", "population share"])
 edited = st.data_editor(
     table,
     key=f"quotas_{instance.fingerprint()[:16]}",
     hide_index=True,
     width="stretch",
-    height=min(38 + 35 * len(table), 600),
+    height=table_height(len(table), 900),
     disabled=[c for c in table.columns if c not in ("min", "max")],
     column_config={
-        **share_columns("pool share", "population share"),
+        **shares,
         "proportional seats": st.column_config.NumberColumn(format="%.1f",
                                                             help="k × population share: seats a perfectly proportional panel would give."),
         "min": st.column_config.NumberColumn(min_value=0, step=1, format="%d", help="Fewest seats for this value."),
@@ -104,7 +101,10 @@ except InputError as error:
 with st.expander("Pool compared with the population", expanded=instance.population_shares is not None):
     st.caption("Volunteers are not a mirror of the population: some groups answer invitations more often. "
                "Quotas correct the panel's make-up; fair algorithms then spread the seats as evenly as the quotas allow.")
-    st.altair_chart(pool_vs_population(category_overview(instance)), width="content")
+    overview = category_overview(instance)
+    grid = st.columns(3)
+    for i, category in enumerate(instance.categories):
+        grid[i % 3].altair_chart(pool_vs_population(overview, category), width="stretch")
 
 # ---- scenarios -----------------------------------------------------------------------------------
 st.subheader("Scenarios")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from core.compare import allocation_curves, comparison_table, filter_volunteers, seats_table, volunteer_table
@@ -9,7 +10,7 @@ from ui import state
 from ui.algorithms import DESCRIPTIONS, available, options_for, runnable
 from ui.charts import allocation_chart, seats_chart
 from ui.checks import report_for
-from ui.layout import page_setup, share_columns
+from ui.layout import page_setup, percent_table, table_height
 from ui.messages import show_error
 from ui.solve import run_cached
 
@@ -77,17 +78,27 @@ if not shown:
 # ---- the comparison table ------------------------------------------------------------------------
 st.subheader("Side by side")
 table = comparison_table(instance, shown)
-st.dataframe(
-    table, hide_index=True, width="stretch",
-    column_config={
-        **share_columns("min probability", "max probability", "mean probability", "share below k/n",
-                        "share below half of k/n", "panels meeting quotas"),
-        "Gini": st.column_config.NumberColumn(format="%.3f", help="0 = everyone has the same chance; higher = more unequal."),
-        "geometric mean": st.column_config.NumberColumn(format="percent", help="Low when anyone has a very small chance."),
-        "seconds": st.column_config.NumberColumn(format="%.1f"),
-        "support (panels)": st.column_config.NumberColumn(format="%d", help="Number of different panels the lottery can pick."),
-    },
-)
+display, _ = percent_table(
+    table, ["min probability", "max probability", "mean probability", "geometric mean", "share below k/n",
+            "share below half of k/n", "panels meeting quotas"], digits=2)
+display["support (panels)"] = [("one per run" if pd.isna(x) else f"{int(x):,}") for x in table["support (panels)"]]
+labels = {  # short headers; the help text says what each column means
+    "min probability": ("lowest", "The smallest selection probability of any volunteer."),
+    "max probability": ("highest", "The largest selection probability of any volunteer."),
+    "mean probability": ("mean", "Always k/n: the panel has k seats."),
+    "geometric mean": ("geo. mean", "Low when anyone has a very small chance."),
+    "share below k/n": ("below k/n", "Share of volunteers with less than the fair chance k/n."),
+    "share below half of k/n": ("below ½·k/n", "Share of volunteers with less than half the fair chance."),
+    "panels meeting quotas": ("quotas met", "Chance that a drawn panel meets every quota."),
+}
+config = {name: st.column_config.NumberColumn(short, format="%.2f%%", help=text) for name, (short, text) in labels.items()}
+config.update({
+    "Gini": st.column_config.NumberColumn("Gini", format="%.3f", help="0 = everyone has the same chance; higher = more unequal."),
+    "support (panels)": st.column_config.TextColumn("panels", help="Number of different panels the lottery can pick."),
+    "seconds": st.column_config.NumberColumn("seconds", format="%.1f", help="Time to compute the probabilities."),
+    "expected seats within quotas": st.column_config.TextColumn("seats in quota", help="Values whose average seats lie within the quota."),
+})
+st.dataframe(display, hide_index=True, width="stretch", column_config=config)
 seeds = {name: state.result_seed(name) for name in shown}
 st.caption("Seeds: " + ", ".join(f"{name} {s}" for name, s in seeds.items())
            + (". Legacy's probabilities are estimated from repeated runs (2,000 in the app)." if "legacy" in shown else "."))
@@ -100,8 +111,9 @@ st.altair_chart(allocation_chart(allocation_curves(instance, shown), instance.k 
 
 # ---- expected seats ------------------------------------------------------------------------------
 st.subheader("Expected seats per value")
-st.caption("Grey bar: the quota (min to max). Black tick: seats proportional to the population, where known. "
-           "Dots: average seats each algorithm gives the value.")
+st.caption("Grey bar: the quota (min to max). Dark tick: seats proportional to the population, where known. "
+           "Dots: average seats each algorithm gives the value, one row per algorithm in the order "
+           + ", ".join(shown) + " (colours as in the chart above).")
 seats = seats_table(instance, shown)
 grid = st.columns(2)
 for i, category in enumerate(instance.categories):
@@ -116,7 +128,9 @@ chosen_values = {cat: filters[i + 1].multiselect(cat, instance.values(cat), key=
                  for i, cat in enumerate(instance.categories)}
 visible = filter_volunteers(volunteers, chosen_values, search)
 st.caption(f"{len(visible):,} of {len(volunteers):,} volunteers.")
-st.dataframe(visible, hide_index=True, width="stretch", height=360, column_config=share_columns(*shown))
+visible_shown, visible_config = percent_table(visible, list(shown), digits=2)
+st.dataframe(visible_shown, hide_index=True, width="stretch", height=table_height(len(visible), 420),
+             column_config=visible_config)
 
 downloads = st.columns(4)
 downloads[0].download_button("Comparison table (CSV)", table.to_csv(index=False), "comparison.csv", "text/csv")

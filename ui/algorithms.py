@@ -58,3 +58,11 @@ def options_for(name: str, extras: dict[str, Any]) -> dict[str, Any]:
 def runnable(name: str, extras: dict[str, Any]) -> bool:
     """False for algorithms that need a background sample and the number of letters when these are unknown."""
     return name not in NEEDS_BACKGROUND or (extras.get("background") is not None and extras.get("letters"))
+
+
+def options_record(options: dict[str, Any]) -> dict[str, Any]:
+    """Options as written in an audit record: tables replaced by a short description."""
+    import pandas as pd
+
+    return {name: (f"table of {len(value)} rows" if isinstance(value, pd.DataFrame) else value)
+            for name, value in options.items()}

@@ -8,25 +8,32 @@ import pandas as pd
 PALETTE = ["#2f6f73", "#d08c60", "#6c8ebf", "#b5627a", "#8a9a5b", "#7d6b9c", "#c9a227", "#5a5a5a"]
 
 
-def pool_vs_population(overview: pd.DataFrame) -> alt.Chart:
-    """Per category and value: share of the pool against share of the population (self-selection bias)."""
-    shares = overview.melt(id_vars=["category", "value"], value_vars=["pool share", "population share"],
-                           var_name="group", value_name="share").dropna(subset=["share"])
+def pool_vs_population(overview: pd.DataFrame, category: str) -> alt.Chart:
+    """For one category: each value's share of the pool next to its share of the population
+    (the self-selection bias quotas correct)."""
+    data = overview[overview["category"] == category]
+    order = list(dict.fromkeys(data["value"]))
+    shares = data.melt(id_vars=["category", "value"], value_vars=["pool share", "population share"],
+                       var_name="group", value_name="share").dropna(subset=["share"])
     return (
         alt.Chart(shares)
         .mark_bar()
         .encode(
-            y=alt.Y("value:N", title=None, sort=None),
-            x=alt.X("share:Q", title="share", axis=alt.Axis(format="%")),
+            y=alt.Y("value:N", title=None, sort=order, axis=alt.Axis(labelLimit=150)),
+            x=alt.X("share:Q", title=None, axis=alt.Axis(format="%")),
             yOffset=alt.YOffset("group:N"),
-            color=alt.Color("group:N", title=None, scale=alt.Scale(range=PALETTE[:2]),
+            color=alt.Color("group:N", title=None, scale=alt.Scale(domain=["pool share", "population share"],
+                                                                   range=PALETTE[:2]),
                             legend=alt.Legend(orient="top")),
-            tooltip=["category", "value", "group", alt.Tooltip("share:Q", format=".1%")],
+            tooltip=["value", "group", alt.Tooltip("share:Q", format=".1%")],
         )
-        .properties(width=260, height=alt.Step(11))
-        .facet(facet=alt.Facet("category:N", title=None, sort=list(dict.fromkeys(overview["category"]))), columns=3)
-        .resolve_scale(y="independent")
+        .properties(title=category, height=alt.Step(12))
     )
+
+
+def algorithm_colors(algorithms: list[str]) -> alt.Scale:
+    """The same colour for the same algorithm in every chart of a page."""
+    return alt.Scale(domain=list(algorithms), range=PALETTE[:len(algorithms)] if len(algorithms) <= len(PALETTE) else None)
 
 
 def allocation_chart(curves: pd.DataFrame, fair: float) -> alt.LayerChart:
@@ -39,7 +46,8 @@ def allocation_chart(curves: pd.DataFrame, fair: float) -> alt.LayerChart:
             x=alt.X("position:Q", title="volunteers, from least to most likely to be selected",
                     axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
             y=alt.Y("probability:Q", title="selection probability", axis=alt.Axis(format="%")),
-            color=alt.Color("algorithm:N", title="algorithm", scale=alt.Scale(range=PALETTE),
+            color=alt.Color("algorithm:N", title="algorithm",
+                            scale=algorithm_colors(list(dict.fromkeys(curves["algorithm"]))),
                             legend=alt.Legend(orient="top")),
             tooltip=["algorithm", "rank", alt.Tooltip("probability:Q", format=".2%")],
         )
@@ -53,24 +61,27 @@ def allocation_chart(curves: pd.DataFrame, fair: float) -> alt.LayerChart:
 
 def seats_chart(seats: pd.DataFrame, category: str) -> alt.LayerChart:
     """Expected seats per value of one category: the quota band (grey bar), k x population share
-    (black tick) and each algorithm's expected seats (coloured dots)."""
+    (dark tick) and each algorithm's expected seats (coloured dots, one row per algorithm)."""
     data = seats[seats["category"] == category]
     order = list(dict.fromkeys(data["value"]))
+    algorithms = list(dict.fromkeys(seats["algorithm"]))
+    y = alt.Y("value:N", sort=order, title=None, axis=alt.Axis(labelLimit=150),
+              scale=alt.Scale(paddingInner=0.3, paddingOuter=0.2))
+    x_scale = alt.Scale(zero=False, nice=True)
     bands = data.drop_duplicates("value")
-    base = alt.Chart(bands).encode(y=alt.Y("value:N", sort=order, title=None))
-    band = base.mark_bar(color="#d9e2df", height=16).encode(
-        x=alt.X("min:Q", title="seats"), x2="max:Q",
-        tooltip=["value", "min", "max", alt.Tooltip("proportional seats:Q", format=".1f")])
-    layers = [band]
+    base = alt.Chart(bands).encode(y=y)
+    layers = [base.mark_bar(color="#d9e2df").encode(
+        x=alt.X("min:Q", title="seats", scale=x_scale), x2="max:Q",
+        tooltip=["value", "min", "max", alt.Tooltip("proportional seats:Q", format=".1f")])]
     if bands["proportional seats"].notna().any():
-        layers.append(base.mark_tick(color="#1f2a2e", thickness=2, size=20).encode(
+        layers.append(base.mark_tick(color="#1f2a2e", thickness=2).encode(
             x="proportional seats:Q", tooltip=["value", alt.Tooltip("proportional seats:Q", format=".1f")]))
-    dots = alt.Chart(data).mark_point(filled=True, size=70, opacity=0.9).encode(
-        y=alt.Y("value:N", sort=order, title=None),
+    layers.append(alt.Chart(data).mark_point(filled=True, size=60, opacity=0.95).encode(
+        y=alt.Y("value:N", sort=order, title=None, bandPosition=0,
+                scale=alt.Scale(paddingInner=0.3, paddingOuter=0.2)),
         x="expected seats:Q",
-        yOffset=alt.YOffset("algorithm:N"),
-        color=alt.Color("algorithm:N", scale=alt.Scale(range=PALETTE), legend=alt.Legend(orient="top")),
+        yOffset=alt.YOffset("algorithm:N", sort=algorithms),
+        color=alt.Color("algorithm:N", scale=algorithm_colors(algorithms), legend=None),
         tooltip=["algorithm", "value", alt.Tooltip("expected seats:Q", format=".2f")],
-    )
-    layers.append(dots)
-    return alt.layer(*layers).properties(title=category, height=alt.Step(26))
+    ))
+    return alt.layer(*layers).properties(title=category, height=alt.Step(18 + 8 * len(algorithms)))

@@ -1,12 +1,51 @@
-"""Page setup shared by every page: wide layout, title, and a sidebar note on the loaded pool."""
+"""Page setup shared by every page: wide layout, title, the sidebar links to every page and a
+note on the loaded pool.
+
+The sidebar links replace Streamlit's own page list (hidden in .streamlit/config.toml) only so the
+home page is called "Home" rather than after its file name. Pages are still discovered from the
+`pages/` folder: a new page file `pages/7_Some_name.py` appears as "Some name" with no other change
+(add an icon to PAGE_ICONS if you like).
+"""
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import streamlit as st
 
 from . import state
 
 APP_TITLE = "Sortition workbench"
+ROOT = Path(__file__).resolve().parent.parent
+PAGE_ICONS = {
+    "Pool and quotas": ":material/tune:",
+    "Compare": ":material/compare_arrows:",
+    "Lottery": ":material/casino:",
+    "Intersections": ":material/grid_view:",
+    "End to end": ":material/public:",
+    "Classroom": ":material/school:",
+}
+DEFAULT_ICON = ":material/article:"
+
+
+def page_files() -> list[tuple[str, str]]:
+    """(path relative to the app root, label) of every page in pages/, in Streamlit's order (number prefix)."""
+    pages = []
+    for path in (ROOT / "pages").glob("*.py"):
+        if path.name.startswith((".", "_")):
+            continue
+        match = re.match(r"^(\d*)[_ -]*(.*)$", path.stem)
+        number = int(match.group(1)) if match.group(1) else float("inf")
+        pages.append((number, path.stem, f"pages/{path.name}", match.group(2).replace("_", " ")))
+    return [(file, label) for _, _, file, label in sorted(pages)]
+
+
+def navigation() -> None:
+    """Links to Home and every page, in the sidebar."""
+    st.page_link("streamlit_app.py", label="Home", icon=":material/home:")
+    for file, label in page_files():
+        st.page_link(file, label=label, icon=PAGE_ICONS.get(label, DEFAULT_ICON))
 
 
 def page_setup(title: str, icon: str = ":material/groups:") -> None:
@@ -14,6 +53,9 @@ def page_setup(title: str, icon: str = ":material/groups:") -> None:
     st.set_page_config(page_title=f"{title} · {APP_TITLE}", page_icon=icon, layout="wide")
     instance = state.current_instance()
     with st.sidebar:
+        st.markdown(f"### {APP_TITLE}")
+        navigation()
+        st.divider()
         if instance is None:
             st.caption("No pool loaded yet.")
         else:
@@ -30,3 +72,19 @@ def percent(x: float, digits: int = 1) -> str:
 def share_columns(*names: str) -> dict:
     """column_config entries showing fractions as percentages."""
     return {name: st.column_config.NumberColumn(name, format="percent") for name in names}
+
+
+def percent_table(table, columns, digits: int = 1, help: dict[str, str] | None = None):
+    """(copy of `table` with the given fraction columns as percentages, matching column_config) for
+    display with one fixed number of decimals; downloads should use the original table."""
+    shown = table.copy()
+    config = {}
+    for name in columns:
+        shown[name] = shown[name] * 100
+        config[name] = st.column_config.NumberColumn(name, format=f"%.{digits}f%%", help=(help or {}).get(name))
+    return shown, config
+
+
+def table_height(rows: int, limit: int = 720) -> int:
+    """Pixel height showing `rows` rows of a dataframe (with its header) up to `limit`."""
+    return min(38 + 35 * rows, limit)

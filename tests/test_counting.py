@@ -1,0 +1,100 @@
+"""Counting quota-satisfying panels and the uniform distribution over them, against brute force."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.counting import PanelCounter, count_panels, estimate_count, select
+from core.enumeration import all_panels
+from core.errors import InfeasibleQuotas
+from core.loaders import load_instance
+from core.model import Instance, Quota
+from core.selection import run
+
+DATA = "/work/shared/data/example_small_20/"
+
+
+def random_instance(seed: int, n: int = 10, k: int = 4, values: tuple[int, ...] = (2, 3), household: bool = False) -> Instance:
+    """A tiny random pool with random (not necessarily feasible) quotas."""
+    rng = np.random.default_rng(seed)
+    columns, quotas = {}, []
+    for c, count in enumerate(values):
+        names = [f"v{j}" for j in range(count)]
+        columns[f"c{c}"] = [names[x] for x in rng.integers(0, count, n)]
+        for name in names:
+            low = int(rng.integers(0, 2))
+            quotas.append(Quota(f"c{c}", name, low, int(rng.integers(low + 1, k + 1))))
+    pool = pd.DataFrame(columns)
+    extra = []
+    if household:
+        pool["address"] = [str(x) for x in rng.integers(0, n // 2 + 2, n)]
+        extra = ["address"]
+    return Instance(pool=pool, categories=list(columns), quotas=quotas, k=k, household=extra)
+
+
+def brute_marginals(instance: Instance) -> tuple[int, np.ndarray]:
+    panels = all_panels(instance.types)
+    seats = np.zeros(instance.n)
+    for panel in panels:
+        seats[list(panel)] += 1
+    return len(panels), seats / max(len(panels), 1)
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_count_and_uniform_marginals_match_brute_force(seed):
+    instance = random_instance(seed, household=seed % 3 == 0)
+    total, marginals = brute_marginals(instance)
+    counted = count_panels(instance)
+    assert counted.exact and counted.count == total
+    if total == 0:
+        with pytest.raises(InfeasibleQuotas):
+            select(instance, seed=0, options={})
+        return
+    counter = PanelCounter.build(instance.types)
+    assert counter.count == total
+    assert np.allclose(counter.type_marginals()[instance.types.of_volunteer], marginals, atol=1e-12)
+    enumerated = select(instance, seed=0, options={})
+    assert enumerated.info["exact"] and enumerated.info["panels"] == total
+    assert np.allclose(enumerated.marginals, marginals, atol=1e-12)
+    assert np.allclose(enumerated.distribution.marginals(), marginals, atol=1e-9)
+    by_dp = select(instance, seed=0, options={"composition_limit": 0})
+    assert by_dp.info["method"] == "dynamic programming"
+    assert np.allclose(by_dp.marginals, marginals, atol=1e-12)
+
+
+def test_uniform_samplers_return_valid_panels_and_reproduce():
+    instance = random_instance(4, n=12, k=5)
+    total, marginals = brute_marginals(instance)
+    assert total > 0
+    valid = set(all_panels(instance.types))
+    for options in ({"composition_limit": 0}, {"composition_limit": 0, "state_limit": 0, "chain_steps": 20_000}):
+        result = select(instance, seed=3, options=options)
+        panels = result.draw(3000, seed=11)
+        assert all(tuple(p) in valid for p in panels)
+        assert result.draw(5, seed=2) == result.draw(5, seed=2)
+        frequency = np.zeros(instance.n)
+        for panel in panels:
+            frequency[panel] += 1
+        assert np.abs(frequency / len(panels) - marginals).max() < 0.05
+    chain = select(instance, seed=3, options={"composition_limit": 0, "state_limit": 0, "chain_steps": 20_000})
+    assert chain.info["exact"] is False
+    assert np.abs(chain.marginals - marginals).max() < 0.05
+
+
+def test_estimate_agrees_with_exact_count():
+    instance = load_instance(DATA + "respondents.csv", DATA + "categories.csv", 20)
+    exact = count_panels(instance)
+    estimate = estimate_count(instance.types, samples=2000, seed=5)
+    assert exact.exact and not estimate.exact
+    assert abs(estimate.count - exact.count) <= 4 * estimate.standard_error
+    assert abs(estimate.log10 - exact.log10) < 0.01
+    forced = count_panels(instance, state_limit=0, samples=500, seed=1)
+    assert not forced.exact and forced.standard_error > 0
+
+
+def test_registry_runs_uniform():
+    instance = random_instance(1)
+    result = run("uniform", instance, seed=0)
+    assert abs(result.marginals.sum() - instance.k) < 1e-9
