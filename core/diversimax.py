@@ -39,7 +39,7 @@ from .selection import Progress, SelectionResult, no_progress
 DEFAULT_TIME_LIMIT = 60.0
 DEFAULT_MAX_COMPOSITIONS = 20
 DEFAULT_GAP = 1e-5  # relative optimality gap at which the solver stops
-OPTIONS = {"order", "max_cells", "time_limit", "solver", "tolerance", "max_compositions", "gap"}
+OPTIONS = {"warm_start", "order", "max_cells", "time_limit", "solver", "tolerance", "max_compositions", "gap"}
 
 
 def diversimax_objective(types: TypeSpace, tables: list[IntersectionTable], composition: np.ndarray) -> float:
@@ -49,6 +49,48 @@ def diversimax_objective(types: TypeSpace, tables: list[IntersectionTable], comp
         n = np.bincount(table.cell_of(types.codes), weights=np.asarray(composition, dtype=float), minlength=table.size)
         total += float(np.abs(n - types.k / table.size).sum())
     return total
+
+
+def _excess(n: np.ndarray, target: float) -> np.ndarray:
+    """(n - V)^+ elementwise."""
+    return np.maximum(n - target, 0.0)
+
+
+def improve_by_swaps(types: TypeSpace, tables: list[IntersectionTable], composition: np.ndarray,
+                     max_rounds: int = 500) -> np.ndarray:
+    """Local search for a warm start: move one seat from type a to type b while that keeps every rule
+    and lowers the objective 2 sum_t sum_c (n_c - V_t)^+ most; stop when no move helps."""
+    x = np.asarray(composition, dtype=np.int64).copy()
+    cells = [table.cell_of(types.codes) for table in tables]
+    targets = [types.k / table.size for table in tables]
+    household = np.full(types.size, -1)
+    for h, group in enumerate(types.households):
+        household[group] = h
+    for _ in range(max_rounds):
+        panel = np.flatnonzero(x > 0)  # types that can give a seat
+        delta = np.zeros((len(panel), types.size))
+        for cell, target in zip(cells, targets):
+            n = np.bincount(cell, weights=x.astype(float), minlength=cell.max() + 1)
+            remove = _excess(n - 1, target) - _excess(n, target)  # per cell
+            add = _excess(n + 1, target) - _excess(n, target)
+            same = cell[panel][:, None] == cell[None, :]
+            delta += np.where(same, 0.0, remove[cell[panel]][:, None] + add[cell][None, :])
+        seats = types.A @ x
+        after = seats[:, None, None] - types.A[:, panel][:, :, None] + types.A[:, None, :]
+        allowed = ((after >= types.lower[:, None, None]) & (after <= types.upper[:, None, None])).all(axis=0)
+        allowed &= (x < types.counts)[None, :]
+        if types.households:
+            load = np.bincount(household[household >= 0], weights=x[household >= 0], minlength=len(types.households))
+            load_of = np.where(household >= 0, load[np.maximum(household, 0)], 0)
+            shared = (household[panel][:, None] == household[None, :]) & (household[None, :] >= 0)
+            allowed &= (load_of[None, :] == 0) | ((load_of[None, :] == 1) & shared)
+        delta[~allowed] = np.inf
+        a, b = np.unravel_index(np.argmin(delta), delta.shape)
+        if not delta[a, b] < -1e-9:
+            break
+        x[panel[a]] -= 1
+        x[b] += 1
+    return x
 
 
 class DiversimaxModel:
@@ -63,18 +105,22 @@ class DiversimaxModel:
         m.max_mip_gap_abs = 1e-6
         x = self.x = self.quota_model.c
         self.excess: list[mip.Var] = []
+        self._excess_of: dict[tuple, mip.Var] = {}
+        self._cells_of: dict[tuple, np.ndarray] = {}
         self.cuts = 0
         for t, table in enumerate(tables):
             target = types.k / table.size
             floor, ceil = math.floor(target), math.ceil(target)
             cell_of_type = table.cell_of(types.codes)
-            for cell in np.unique(cell_of_type):
+            self._cells_of[table.categories] = np.unique(cell_of_type)
+            for cell in self._cells_of[table.categories]:
                 n_c = mip.xsum(x[i] for i in np.flatnonzero(cell_of_type == cell))
                 e = m.add_var(name=f"e_{t}_{cell}", lb=0.0)
                 m += e >= n_c - target, f"over_{t}_{cell}"
                 if ceil > floor:
                     m += e >= (ceil - target) * (n_c - floor), f"hull_{t}_{cell}"
                 self.excess.append(e)
+                self._excess_of[(table.categories, cell)] = e
         self.total = 2 * mip.xsum(self.excess)
         m.objective = mip.minimize(self.total)
 
@@ -95,6 +141,16 @@ class DiversimaxModel:
         if problems:
             raise SolverError(f"internal error: the Diversimax panel breaks the rules: {problems}")
         return composition, status
+
+    def warm_start(self, composition: np.ndarray) -> None:
+        """Give the solver a starting panel (its excess variables set to their least feasible values)."""
+        start = [(v, float(c)) for v, c in zip(self.x, composition)]
+        for table in self.tables:
+            target = self.types.k / table.size
+            n = np.bincount(table.cell_of(self.types.codes), weights=np.asarray(composition, dtype=float), minlength=table.size)
+            start.extend((self._excess_of[(table.categories, cell)], float(max(n[cell] - target, 0.0)))
+                         for cell in self._cells_of[table.categories])
+        self.model.start = start
 
     @property
     def bound(self) -> float:
@@ -136,6 +192,7 @@ def _options(options: dict) -> dict:
         "tolerance": float(options.get("tolerance", 0.0)),
         "max_compositions": int(options.get("max_compositions", DEFAULT_MAX_COMPOSITIONS)),
         "gap": float(options.get("gap", DEFAULT_GAP)),
+        "warm_start": bool(options.get("warm_start", True)),
     }
 
 
@@ -153,6 +210,14 @@ def select(instance: Instance, *, seed: int = 0, options: dict | None = None,
     tables = intersection_tables(instance, opts["order"], opts["max_cells"])
     progress(f"Diversimax: {len(tables)} intersection tables over {types.size} types")
     model = DiversimaxModel(types, tables, solver=opts["solver"], gap=opts["gap"])
+    start = model.quota_model.any_panel()
+    if start is None:
+        raise InfeasibleQuotas("no panel meets every quota")
+    model.model.objective = mip.minimize(model.total)  # any_panel replaced it
+    if opts["warm_start"]:
+        start = improve_by_swaps(types, tables, start)
+        model.warm_start(start)
+        progress(f"Diversimax: local search start with objective {diversimax_objective(types, tables, start):.3f}")
     progress(f"Diversimax: {model.cells} fillable cells; solving")
     best, status = model.solve(opts["time_limit"])
     objective = diversimax_objective(types, tables, best)

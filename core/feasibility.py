@@ -25,6 +25,8 @@ import numpy as np
 
 from .errors import InfeasibleQuotas, Problem, SolverError
 from .model import Instance, Quota
+from .validation import (QuotaContext, category_columns, check_bounds, check_category_sums, check_k,
+                         check_value_counts)
 
 SOLVERS = {"highs": "HIGHS", "cbc": "CBC"}
 
@@ -94,15 +96,18 @@ class FeasibilityReport:
 
 
 def impossible_quotas(instance: Instance) -> list[Problem]:
-    """Quotas (and panel sizes) that no panel could meet, whatever the other quotas say."""
-    file = instance.sources.get("quotas")
+    """Quotas (and panel sizes) that no panel could meet, whatever the other quotas say.
+
+    The per-quota checks are the validation module's (so the loader, the app's quota editor and
+    this report say the same thing); two checks only make sense here: a category that cannot fill
+    k seats because some values have too few volunteers, and too few households for k seats.
+    """
     k, n = instance.k, instance.n
-    problems: list[Problem] = []
-    if k <= 0:
-        problems.append(Problem(f"the panel size k={k} must be positive.", "Choose k of at least 1."))
-    if k > n:
-        problems.append(Problem(f"the panel size k={k} is larger than the pool ({n} volunteers).",
-                                f"Choose k of at most {n} or recruit more volunteers."))
+    context = QuotaContext(file=instance.sources.get("quotas"), rows=instance.quota_rows,
+                           pool_file=instance.sources.get("pool"))
+    problems = check_k(k, n) + check_bounds(instance.quotas, context)
+    problems += check_category_sums(instance.quotas, k, context)
+    problems += check_value_counts(instance.quotas, category_columns(instance), context)
     households = _household_count(instance)
     if households is not None and 0 < households < k <= n:
         problems.append(Problem(
@@ -110,43 +115,27 @@ def impossible_quotas(instance: Instance) -> list[Problem]:
             "and a panel takes at most one volunteer per household.",
             f"Choose k of at most {households} or recruit more households."))
     having = _volunteers_per_quota(instance)
-    for q, count in zip(instance.quotas, having):
-        if q.min > q.max:
-            problems.append(Problem(f"quota {q.label} has min {q.min} above max {q.max}.",
-                                    "Make min at most max.", file=file, column="min"))
-        if q.min > k:
-            problems.append(Problem(f"quota {q.label} asks for at least {q.min} seats on a panel of {k}.",
-                                    f"Lower the min to at most {k}.", file=file, column="min"))
-        elif q.min > count:
-            problems.append(Problem(
-                f"quota {q.label} asks for at least {q.min} seats but only {count} volunteers "
-                "in the pool have this value.",
-                f"Lower the min to at most {count} or recruit more such volunteers.", file=file, column="min"))
     for category in instance.categories:
-        quotas = [(q, c) for q, c in zip(instance.quotas, having) if q.category == category]
-        mins = sum(q.min for q, _ in quotas)
+        rows = [(i, q, c) for i, (q, c) in enumerate(zip(instance.quotas, having)) if q.category == category]
+        maxes = sum(q.max for _, q, _ in rows)
         # a value can never hold more seats than the volunteers who have it
-        reachable = sum(min(q.max, c) for q, c in quotas)
-        if mins > k:
-            problems.append(Problem(f"the mins of category '{category}' add up to {mins}, more than k={k}.",
-                                    f"Lower the mins of '{category}' so they add up to at most {k}.",
-                                    file=file, column="min"))
-        if reachable < k <= n:
+        reachable = sum(min(q.max, c) for _, q, c in rows)
+        if reachable < k <= n and maxes >= k:
             problems.append(Problem(
-                f"category '{category}' can fill at most {reachable} of the {k} seats "
-                "(each value's max, or the number of volunteers having it if smaller).",
-                f"Raise maxes of '{category}' so they add up to at least {k} where volunteers allow.",
-                file=file, column="max"))
-    return problems
+                f"category '{category}' can fill at most {reachable} of the {k} seats: some values have "
+                "fewer volunteers than their max.",
+                f"Raise the maxes of other values of '{category}' so the volunteers available can fill {k} seats.",
+                file=context.file, row=context.row(rows[0][0]), column="max"))
+    return [p for p in problems if p.severity == "error"]
 
 
-def minimal_repair(instance: Instance, solver: str = "highs") -> tuple[Repair | None, str]:
-    """The smallest repair (None when the quotas can already be met or no repair within flex exists)
-    and a sentence saying which of these it is."""
+def minimal_repair(instance: Instance, solver: str = "highs") -> tuple[bool, Repair | None, str]:
+    """Whether the quotas can be met as they are, the smallest repair (None when they can, or when
+    no repair within flex exists), and a sentence saying which of these it is."""
     types = instance.types
     k = instance.k
     if k <= 0 or k > instance.n:
-        return None, (f"No panel of {k} can be drawn from a pool of {instance.n} volunteers, "
+        return False, None, (f"No panel of {k} can be drawn from a pool of {instance.n} volunteers, "
                       "whatever the quotas; change k or the pool.")
     model = mip.Model(sense=mip.MINIMIZE, solver_name=SOLVERS[solver])
     model.verbose = 0
@@ -176,7 +165,7 @@ def minimal_repair(instance: Instance, solver: str = "highs") -> tuple[Repair | 
         reason = ("even moving every bound as far as min_flex/max_flex allow" if flex
                   else "even with every min at 0 and every max at k")
         extra = " or the households" if types.households else ""
-        return None, (f"No panel of {k} meets the quotas, {reason}; change k{extra}"
+        return False, None, (f"No panel of {k} meets the quotas, {reason}; change k{extra}"
                       + (", or widen min_flex/max_flex" if flex else "") + ".")
     if status != mip.OptimizationStatus.OPTIMAL:
         raise SolverError(f"the repair model ended with status {status.name}")
@@ -187,15 +176,15 @@ def minimal_repair(instance: Instance, solver: str = "highs") -> tuple[Repair | 
         if round(d_max.x) > 0:
             changes.append(BoundChange(q.category, q.value, "max", q.max, q.max + round(d_max.x)))
     if not changes:
-        return None, f"Some panel of {k} meets every quota."
-    return Repair(changes), f"No panel of {k} meets every quota."
+        return True, None, f"Some panel of {k} meets every quota."
+    return False, Repair(changes), f"No panel of {k} meets every quota."
 
 
 def check(instance: Instance, solver: str = "highs") -> FeasibilityReport:
     """Whether some panel meets every quota, the quotas impossible on their own, and the minimal repair."""
     impossible = impossible_quotas(instance)
-    repair, message = minimal_repair(instance, solver)
-    feasible = repair is None and not impossible and message.startswith("Some panel")
+    feasible, repair, message = minimal_repair(instance, solver)
+    feasible = feasible and not impossible
     return FeasibilityReport(feasible=feasible, impossible=impossible, repair=repair, message=message)
 
 

@@ -21,7 +21,7 @@ unbiased because members of a type are selected with equal probability.
 from __future__ import annotations
 
 from functools import lru_cache
-from math import ceil, sqrt
+from math import ceil
 
 import numpy as np
 

@@ -26,7 +26,6 @@ from .tables import Table, read_table
 from .validation import (
     QuotaContext,
     check_bounds,
-    check_category_sums,
     check_coverage,
     check_duplicate_quotas,
     check_empty_cells,
@@ -34,7 +33,6 @@ from .validation import (
     check_ids,
     check_k,
     check_unused_quotas,
-    check_value_counts,
     parse_whole_number,
 )
 
@@ -96,9 +94,8 @@ def load_instance(pool: Source, quotas: Source, k: int, *, id_column: str | None
     problems += check_duplicate_quotas(quota_list, context)
     problems += check_coverage(canonical, values, context)
     problems += check_unused_quotas(quota_list, canonical, context)
-    if quota_file.complete and not pool_frame.empty:
-        problems += check_category_sums(quota_list, k, context)
-        problems += check_value_counts(quota_list, canonical, context)
+    # Quotas that the pool or k cannot meet (mins above k, a min above the volunteers having the
+    # value, ...) are not errors of the files: core.feasibility reports them with the smallest repair.
 
     ids = _ids(pool_table, id_column, problems)
     household_columns = _household_columns(pool_table, household, problems)
@@ -119,6 +116,7 @@ def load_instance(pool: Source, quotas: Source, k: int, *, id_column: str | None
         sources={"pool": pool_file, "quotas": quota_table.name},
         warnings=problems,
         category_values=pd.DataFrame(canonical) if spelled else None,
+        quota_rows=list(quota_file.rows),
     )
 
 

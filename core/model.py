@@ -58,6 +58,8 @@ class Instance:
     # The category columns written in the quota file's spelling of values, when the pool spells
     # some of them differently ("Female" for "female"); None when the pool already matches.
     category_values: pd.DataFrame | None = None
+    # Row of each quota in the quota file (spreadsheet numbering), for messages; None when edited.
+    quota_rows: list[int] | None = None
 
     def __post_init__(self) -> None:
         if not self.ids:
@@ -93,6 +95,7 @@ class Instance:
 
     def with_quotas(self, quotas: list[Quota], k: int | None = None) -> "Instance":
         """The same pool with other quotas (same categories and values) and optionally another k."""
+        same_rows = [(q.category, q.value) for q in quotas] == [(q.category, q.value) for q in self.quotas]
         return Instance(
             pool=self.pool,
             categories=self.categories,
@@ -104,6 +107,7 @@ class Instance:
             sources=self.sources,
             warnings=self.warnings,
             category_values=self.category_values,
+            quota_rows=self.quota_rows if same_rows else None,
         )
 
     def fingerprint(self) -> str:

@@ -7,8 +7,9 @@ import secrets
 
 import streamlit as st
 
-from core.errors import InputError
+from core.errors import InputError, Problem
 from core.lottery import audit_record, commitment, seed_from_public_numbers, ticket_table
+from core.validation import parse_whole_number
 from core.lottery_view import lottery_volunteers, selected_and_remaining
 from ui import state
 from ui.algorithms import options_for, options_record
@@ -78,7 +79,7 @@ how = st.radio("Seed of the draw", ["Generate one for me", "Enter a seed", "Numb
 typed_seed = None
 numbers = None
 if how == "Enter a seed":
-    typed_seed = st.number_input("Seed", min_value=0, max_value=2**63 - 1, value=0, step=1)
+    typed_seed = st.text_input("Seed", value="0", help="Any whole number of 0 or more.")
 elif how == "Numbers from a public draw":
     numbers = st.text_input("Public numbers, in the order drawn", placeholder="e.g. 7, 19, 23, 31, 44, 48",
                             help="For example a national lottery's result. The seed is SHA-256 of the numbers.")
@@ -87,7 +88,10 @@ if st.button("Draw the panel", type="primary"):
     try:
         public = None
         if how == "Enter a seed":
-            seed = int(typed_seed)
+            seed = parse_whole_number(typed_seed or "")
+            if seed is None or seed < 0:
+                raise InputError([Problem(f"the seed '{typed_seed}' is not a whole number of 0 or more.",
+                                          "Type digits only, for example 20240611.", column="Seed")])
         elif how == "Numbers from a public draw":
             public = [x for x in (numbers or "").replace(";", ",").replace(" ", ",").split(",") if x.strip()]
             seed = seed_from_public_numbers(public)
@@ -99,7 +103,7 @@ if st.button("Draw the panel", type="primary"):
         state.draws().append({"algorithm": algorithm, "M": M, "seed": seed, "ticket": ticket,
                               "panel": panel, "record": record, "fingerprint": instance.fingerprint()})
     except InputError as error:
-        show_error(error, "The public numbers")
+        show_error(error, "The seed")
     except Exception as error:  # noqa: BLE001
         show_error(error, "Drawing")
 

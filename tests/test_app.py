@@ -147,7 +147,7 @@ def test_compare_runs_algorithms_and_shows_them_side_by_side():
     assert set(results) == {"legacy", "maximin"}
     assert abs(results["maximin"].marginals.sum() - 4) < 1e-6
     # one allocation chart and one seats chart per category
-    assert len(at.get("arrow_vega_lite_chart")) == 1 + 2
+    assert len(at.get("vega_lite_chart")) == 1 + 2
     volunteers = at.dataframe[-1].value
     assert len(volunteers) == 12 and {"legacy", "maximin"} <= set(volunteers.columns)
 
@@ -185,8 +185,7 @@ def test_lottery_draws_a_replayable_panel():
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Tickets"] == "1,000"
     at.radio[0].set_value("Enter a seed").run()
-    seed_box = [n for n in at.number_input if n.label == "Seed"][0]
-    seed_box.set_value(12345).run()
+    [box for box in at.text_input if box.label == "Seed"][0].set_value("12345").run()
     button(at, "Draw the panel").click().run()
     assert_clean(at)
     first = at.session_state["draws"][-1]
@@ -200,6 +199,17 @@ def test_lottery_draws_a_replayable_panel():
     button(at, "Draw the panel").click().run()
     again = at.session_state["draws"][-1]
     assert (again["ticket"], again["panel"]) == (first["ticket"], first["panel"])
+
+
+def test_lottery_rejects_a_seed_that_is_not_a_number():
+    at = run_compare(load_classroom(app()), ["maximin"])
+    at.switch_page(LOTTERY).run()
+    at.radio[0].set_value("Enter a seed").run()
+    [box for box in at.text_input if box.label == "Seed"][0].set_value("12a").run()
+    button(at, "Draw the panel").click().run()
+    assert_clean(at)
+    assert "is not a whole number of 0 or more" in texts(at.error)
+    assert at.session_state["draws"] == []
 
 
 def test_lottery_seed_from_public_numbers_rejects_words():

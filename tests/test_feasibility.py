@@ -75,7 +75,7 @@ def test_min_above_volunteers_is_impossible_and_repaired():
                                           ("age", "young", 3, 3), ("age", "old", 0, 4)], k=4)
     report = check(instance)
     assert not report.feasible
-    assert any("age=young asks for at least 3 seats but only 2 volunteers" in str(p) for p in report.impossible)
+    assert any("age=young needs at least 3 seats but only 2 volunteer(s)" in str(p) for p in report.impossible)
     assert report.repair.changes == [BoundChange("age", "young", "min", 3, 2)]
     assert str(report.repair.changes[0]) == "age=young: min 3 -> 2"
     assert report.repair.total == 1
@@ -86,8 +86,16 @@ def test_category_sums_are_reported():
     instance = make_instance(GENDER_AGE, [("gender", "f", 3, 3), ("gender", "m", 2, 3),
                                           ("age", "young", 0, 1), ("age", "old", 0, 1)], k=4)
     messages = " ".join(str(p) for p in check(instance).impossible)
-    assert "mins of category 'gender' add up to 5, more than k=4" in messages
-    assert "category 'age' can fill at most 2 of the 4 seats" in messages
+    assert "mins of category 'gender' add up to 5, more than the panel size k=4" in messages
+    assert "maxes of category 'age' add up to 2, less than the panel size k=4" in messages
+
+
+def test_values_with_too_few_volunteers_can_leave_seats_unfillable():
+    # the maxes of age add up to k = 4, but only 2 volunteers are young, so age fills at most 3 seats
+    instance = make_instance(GENDER_AGE, [("gender", "f", 0, 4), ("gender", "m", 0, 4),
+                                          ("age", "young", 0, 3), ("age", "old", 0, 1)], k=4)
+    messages = " ".join(str(p) for p in check(instance).impossible)
+    assert "category 'age' can fill at most 3 of the 4 seats" in messages
 
 
 def test_interacting_quotas_have_no_impossible_quota_but_a_repair():

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import InputError, Problem
+from core.feasibility import check
 from core.loaders import load_instance
 from core.model import Quota
 from core.validation import check_quotas, parse_whole_number
@@ -29,6 +30,13 @@ def problems_of(tmp_path: Path, pool: str = POOL, quotas: str = QUOTAS, k: int =
     with pytest.raises(InputError) as caught:
         load(tmp_path, pool, quotas, k, **options)
     return caught.value.problems
+
+
+def feasibility_problems_of(tmp_path: Path, pool: str = POOL, quotas: str = QUOTAS, k: int = 4) -> list[Problem]:
+    """Quotas the pool or k cannot meet load fine; the feasibility report names them (with a repair)."""
+    report = check(load(tmp_path, pool, quotas, k))
+    assert not report.feasible
+    return report.impossible
 
 
 def only(problems: list[Problem], text: str) -> Problem:
@@ -144,21 +152,21 @@ def test_duplicate_quota_rows(tmp_path):
 
 
 def test_mins_of_a_category_above_k(tmp_path):
-    problems = problems_of(tmp_path, quotas=QUOTAS.replace("age,young,1,3", "age,young,3,3").replace("age,old,1,3", "age,old,2,3"))
+    problems = feasibility_problems_of(tmp_path, quotas=QUOTAS.replace("age,young,1,3", "age,young,3,3").replace("age,old,1,3", "age,old,2,3"))
     problem = only(problems, "mins of category 'age'")
     at(problem, "quotas.csv", 4, "min")
     assert "add up to 5" in problem.message and "k=4" in problem.message
 
 
 def test_maxes_of_a_category_below_k(tmp_path):
-    problems = problems_of(tmp_path, quotas=QUOTAS.replace("gender,female,1,3", "gender,female,1,1").replace("gender,male,1,3", "gender,male,1,2"))
+    problems = feasibility_problems_of(tmp_path, quotas=QUOTAS.replace("gender,female,1,3", "gender,female,1,1").replace("gender,male,1,3", "gender,male,1,2"))
     problem = only(problems, "maxes of category 'gender'")
     at(problem, "quotas.csv", 2, "max")
     assert "add up to 3" in problem.message
 
 
 def test_min_above_number_of_volunteers_with_the_value(tmp_path):
-    problems = problems_of(tmp_path, quotas=QUOTAS.replace("gender,male,1,3", "gender,male,3,3"))
+    problems = feasibility_problems_of(tmp_path, quotas=QUOTAS.replace("gender,male,1,3", "gender,male,3,3"))
     problem = only(problems, "needs at least 3 seats")
     at(problem, "quotas.csv", 3, "min")
     assert "only 2" in problem.message

@@ -1,0 +1,122 @@
+"""Diversimax against brute force on tiny pools: the MIP's optimum is the best of all valid panels."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.diversimax import diversimax_objective, select
+from core.enumeration import valid_compositions
+from core.errors import InfeasibleQuotas, InputError
+from core.intersections import intersection_tables
+from core.model import Instance, Quota
+from core.selection import run
+
+VALUES = {"gender": ["f", "m"], "age": ["young", "mid", "old"], "area": ["urban", "rural"]}
+
+
+def random_instance(seed: int, n: int = 11, k: int = 4, households: bool = False) -> Instance:
+    """A tiny pool with skewed random values and loose random quotas (feasible by construction)."""
+    rng = np.random.default_rng(seed)
+    pool = pd.DataFrame({cat: rng.choice(values, size=n, p=rng.dirichlet(np.ones(len(values))))
+                         for cat, values in VALUES.items()})
+    panel = rng.choice(n, size=k, replace=False)  # the quotas admit this panel
+    quotas = []
+    for cat, values in VALUES.items():
+        for v in values:
+            seats = int((pool[cat].iloc[panel] == v).sum())
+            quotas.append(Quota(cat, v, max(0, seats - int(rng.integers(0, 2))), seats + int(rng.integers(0, 3))))
+    household = []
+    if households:
+        address = [f"h{i}" for i in range(n)]
+        for i in rng.choice(np.setdiff1d(np.arange(n), panel), size=2, replace=False):
+            address[i] = address[int(rng.choice(panel))]  # shares an address with a panel member
+        pool["address"] = address
+        household = ["address"]
+    return Instance(pool=pool, categories=list(VALUES), quotas=quotas, k=k, household=household)
+
+
+def brute_force_optimum(instance: Instance, order: int = 3, max_cells: int | None = 100) -> tuple[float, np.ndarray, list[float]]:
+    tables = intersection_tables(instance, order, max_cells)
+    compositions = valid_compositions(instance.types)
+    objectives = [diversimax_objective(instance.types, tables, c) for c in compositions]
+    return min(objectives), compositions, objectives
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_optimum_equals_brute_force(seed):
+    instance = random_instance(seed)
+    best, _, _ = brute_force_optimum(instance)
+    result = run("diversimax", instance, seed=seed)
+    assert result.objective == pytest.approx(best, abs=1e-6)
+    assert result.info["status"] == "optimal" and result.info["gap"] < 1e-4
+    (composition,) = result.distribution.compositions
+    assert instance.types.is_valid(composition)
+
+
+@pytest.mark.parametrize("order, max_cells", [(1, 100), (2, 100), (3, 6), (3, None)])
+def test_order_and_cell_cap_change_the_objective_as_brute_force_says(order, max_cells):
+    instance = random_instance(11, n=12, k=5)
+    best, _, _ = brute_force_optimum(instance, order, max_cells)
+    result = select(instance, seed=0, options={"order": order, "max_cells": max_cells})
+    assert result.objective == pytest.approx(best, abs=1e-6)
+    assert result.info["tables"] == len(intersection_tables(instance, order, max_cells))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_households_per_person(seed):
+    instance = random_instance(seed, households=True)
+    assert instance.types.per_person and instance.types.households
+    best, _, _ = brute_force_optimum(instance)
+    result = select(instance, seed=seed, options={"solver": "cbc" if seed == 0 else "highs"})
+    assert result.objective == pytest.approx(best, abs=1e-6)
+    for panel in result.draw(20, seed=seed):
+        assert instance.types.is_valid(instance.types.composition_of(panel))
+
+
+def test_selection_probabilities_are_count_chosen_over_count_in_type():
+    instance = random_instance(2, n=12, k=5)
+    result = select(instance, seed=0)
+    types = instance.types
+    (composition,) = result.distribution.compositions
+    expected = composition[types.of_volunteer] / types.counts[types.of_volunteer]
+    np.testing.assert_allclose(result.marginals, expected)
+    assert result.marginals.sum() == pytest.approx(instance.k)
+    # drawn panels: each volunteer's frequency approaches its probability
+    draws = result.draw(4000, seed=1)
+    frequency = np.bincount(np.concatenate(draws), minlength=instance.n) / len(draws)
+    np.testing.assert_allclose(frequency, result.marginals, atol=0.03)
+
+
+@pytest.mark.parametrize("seed", [3, 6])
+def test_tolerance_collects_every_composition_within_the_bound(seed):
+    instance = random_instance(seed)
+    best, compositions, objectives = brute_force_optimum(instance)
+    tolerance = 0.25
+    near = {tuple(c) for c, z in zip(compositions, objectives) if z <= best * (1 + tolerance) + 1e-7}
+    result = select(instance, seed=0, options={"tolerance": tolerance, "max_compositions": 1000})
+    found = {tuple(c) for c in result.distribution.compositions}
+    assert result.info["compositions_complete"] is True
+    assert found == near and len(near) > 1
+    np.testing.assert_allclose(result.distribution.probabilities, 1 / len(near))
+    types = instance.types
+    expected = np.mean([np.array(c) for c in near], axis=0) / types.counts
+    np.testing.assert_allclose(result.marginals, expected[types.of_volunteer])
+
+
+def test_max_compositions_caps_the_search():
+    instance = random_instance(6)
+    assert len(valid_compositions(instance.types)) > 3
+    result = select(instance, seed=0, options={"tolerance": 10.0, "max_compositions": 3})
+    assert result.distribution.support == 3
+    assert result.info["compositions_complete"] is False
+    assert result.info["composition_objectives"] == sorted(result.info["composition_objectives"])
+
+
+def test_infeasible_quotas_and_unknown_options_are_reported():
+    instance = random_instance(1)
+    impossible = instance.with_quotas([Quota(q.category, q.value, 0 if q.value != "f" else instance.k + 1, instance.k)
+                                       for q in instance.quotas])
+    with pytest.raises(InfeasibleQuotas):
+        select(impossible, seed=0)
+    with pytest.raises(InputError):
+        select(instance, seed=0, options={"ordr": 2})
