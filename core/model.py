@@ -159,10 +159,10 @@ class TypeSpace:
         A = np.array(quota_rows, dtype=np.int64).reshape(len(instance.quotas), len(type_codes))
         households: list[np.ndarray] = []
         if instance.household:
-            address = instance.pool[instance.household].astype(str).agg("\x1f".join, axis=1)
-            for _, rows in address.groupby(address).groups.items():
-                if len(rows) > 1:
-                    households.append(np.asarray(sorted(rows), dtype=np.int64))
+            address = instance.pool.groupby(instance.household, sort=False).ngroup().to_numpy()
+            order = np.argsort(address, kind="stable")
+            starts = np.flatnonzero(np.diff(address[order], prepend=-1))
+            households = [group for group in np.split(order, starts[1:]) if len(group) > 1]
         return TypeSpace(
             codes=type_codes,
             counts=counts,
