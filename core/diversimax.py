@@ -219,9 +219,15 @@ def select(instance: Instance, *, seed: int = 0, options: dict | None = None,
         model.warm_start(start)
         progress(f"Diversimax: local search start with objective {diversimax_objective(types, tables, start):.3f}")
     progress(f"Diversimax: {model.cells} fillable cells; solving")
-    best, status = model.solve(opts["time_limit"])
+    try:
+        best, status = model.solve(opts["time_limit"] - (time.perf_counter() - started))
+    except SolverError:
+        if not opts["warm_start"]:
+            raise
+        best, status = start, mip.OptimizationStatus.FEASIBLE  # time ran out: keep the local-search panel
     objective = diversimax_objective(types, tables, best)
-    bound = min(model.bound, objective) if status == mip.OptimizationStatus.FEASIBLE else model.bound
+    bound = model.bound if math.isfinite(model.bound) else 0.0
+    bound = min(max(bound, 0.0), objective)
     gap = (objective - bound) / objective if objective > 1e-9 else 0.0
     solve_seconds = time.perf_counter() - started
     progress(f"Diversimax: objective {objective:.3f}, gap {100 * gap:.3g}% ({status.name})")

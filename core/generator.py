@@ -262,7 +262,7 @@ def widen_to_feasible(instance: Instance) -> list[Quota]:
     This is `core.feasibility.minimal_repair`: min sum_q (d_q^- + d_q^+) over panels with
     min_q - d_q^- <= seats_q <= max_q + d_q^+; the quotas come back unchanged when already feasible.
     """
-    repair, message = minimal_repair(instance)
+    _, repair, message = minimal_repair(instance)
     quotas = repair.apply(instance).quotas if repair is not None else list(instance.quotas)
     if PanelModel(instance.with_quotas(quotas).types).any_panel() is None:
         raise ValueError(f"the generated quotas cannot be made feasible: {message}")

@@ -10,7 +10,7 @@ from core.quota_editing import proportional, quota_table, quotas_from_table
 from core.scenarios import Scenario, quota_file_table, scenarios_from_json, scenarios_to_json
 from core.summary import category_overview
 from ui import state
-from ui.charts import pool_vs_population
+from ui import charts
 from ui.checks import problems_for, report_for
 from ui.layout import page_setup, percent_table, table_height
 from ui.messages import show_error, show_problems
@@ -101,10 +101,13 @@ except InputError as error:
 with st.expander("Pool compared with the population", expanded=instance.population_shares is not None):
     st.caption("Volunteers are not a mirror of the population: some groups answer invitations more often. "
                "Quotas correct the panel's make-up; fair algorithms then spread the seats as evenly as the quotas allow.")
+    st.markdown(f"<span style='color:{charts.POOL_COLORS[0]}'>■</span> share of the pool &nbsp; "
+                f"<span style='color:{charts.POOL_COLORS[1]}'>■</span> share of the population",
+                unsafe_allow_html=True)
     overview = category_overview(instance)
     grid = st.columns(3)
     for i, category in enumerate(instance.categories):
-        grid[i % 3].altair_chart(pool_vs_population(overview, category), width="stretch")
+        grid[i % 3].altair_chart(charts.cached("pool_vs_population", overview, category), width="stretch")
 
 # ---- scenarios -----------------------------------------------------------------------------------
 st.subheader("Scenarios")

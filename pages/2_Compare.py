@@ -8,7 +8,7 @@ import streamlit as st
 from core.compare import allocation_curves, comparison_table, filter_volunteers, seats_table, volunteer_table
 from ui import state
 from ui.algorithms import DESCRIPTIONS, available, options_for, runnable
-from ui.charts import allocation_chart, seats_chart
+from ui import charts
 from ui.checks import report_for
 from ui.layout import page_setup, percent_table, table_height
 from ui.messages import show_error
@@ -107,17 +107,17 @@ st.caption("Seeds: " + ", ".join(f"{name} {s}" for name, s in seeds.items())
 st.subheader("Who gets which chance")
 st.caption("Each line sorts the volunteers from least to most likely to be selected. A fair algorithm keeps the "
            "line close to the dashed k/n line; a line starting near 0 means some volunteers almost never get a seat.")
-st.altair_chart(allocation_chart(allocation_curves(instance, shown), instance.k / instance.n), width="stretch")
+st.altair_chart(charts.cached("allocation", allocation_curves(instance, shown), instance.k / instance.n), width="stretch")
 
 # ---- expected seats ------------------------------------------------------------------------------
 st.subheader("Expected seats per value")
-st.caption("Grey bar: the quota (min to max). Dark tick: seats proportional to the population, where known. "
-           "Dots: average seats each algorithm gives the value, one row per algorithm in the order "
-           + ", ".join(shown) + " (colours as in the chart above).")
+st.caption("One thin row per algorithm (" + ", ".join(shown) + ", colours as above). Grey bar: the quota "
+           "(min to max). Dark tick: seats proportional to the population, where known. Dot: the average number "
+           "of seats the algorithm gives the value.")
 seats = seats_table(instance, shown)
 grid = st.columns(2)
 for i, category in enumerate(instance.categories):
-    grid[i % 2].altair_chart(seats_chart(seats, category), width="stretch")
+    grid[i % 2].altair_chart(charts.cached("seats", seats, category), width="stretch")
 
 # ---- per volunteer -------------------------------------------------------------------------------
 st.subheader("Every volunteer")

@@ -25,6 +25,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 ALGORITHMS = os.environ.get("BROWSER_TEST_ALGORITHMS", "leximin,legacy").split(",")  # override only while developing
 EXAMPLE = "climate_300"
 PANEL_SIZE = 30
+CATEGORIES = 6
 STARTUP_SECONDS = 60
 RUN_TIMEOUT_MS = 600_000  # the two algorithms on 300 volunteers, on a shared 2-core machine
 
@@ -94,7 +95,7 @@ def screenshot(page, name: str) -> None:
     """The whole page: Streamlit scrolls inside its main block, so the viewport is stretched to its height."""
     size = page.viewport_size
     height = size["height"]
-    for _ in range(3):  # stretching lets lazily drawn charts appear, which can make the page taller
+    for _ in range(6):  # stretching lets lazily drawn charts appear, which can make the page taller
         needed = page.evaluate("""() => Math.max(document.body.scrollHeight,
             ...[...document.querySelectorAll('[data-testid="stMain"], [data-testid="stMainBlockContainer"], section')]
                 .map(e => e.scrollHeight))""")
@@ -102,13 +103,18 @@ def screenshot(page, name: str) -> None:
             break
         height = min(int(needed) + 40, 12000)
         page.set_viewport_size({"width": size["width"], "height": height})
-        page.wait_for_timeout(800)
+        page.wait_for_timeout(1200)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
     page.set_viewport_size(size)
 
 
 def test_workbench_in_a_browser(app_url):
     from playwright.sync_api import sync_playwright
+
+    from ui.algorithms import available
+
+    missing = [name for name in ALGORITHMS if name not in available()]
+    assert not missing, f"algorithms not available in this installation: {missing}"
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -144,9 +150,10 @@ def test_workbench_in_a_browser(app_url):
             page.get_by_text("Who gets which chance").wait_for(timeout=RUN_TIMEOUT_MS)
             wait_idle(page)
             assert_no_exception(page, "Compare")
-            charts = page.locator('[data-testid="stVegaLiteChart"]')
-            charts.first.locator("canvas, svg").first.wait_for()
-            assert charts.count() >= 2
+            # the allocation chart and one expected-seats chart per category, each drawn (canvas or svg)
+            page.wait_for_function(
+                """n => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+                        .filter(c => c.querySelector('canvas, svg')).length >= n""", arg=1 + CATEGORIES)
             page.get_by_text(f"Ran {len(ALGORITHMS)} algorithm(s)").wait_for()
             screenshot(page, "3_compare")
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import altair as alt
 import pandas as pd
+import streamlit as st
 
+POOL_COLORS = ["#2f6f73", "#d08c60"]  # pool share, population share
 PALETTE = ["#2f6f73", "#d08c60", "#6c8ebf", "#b5627a", "#8a9a5b", "#7d6b9c", "#c9a227", "#5a5a5a"]
 
 
@@ -23,8 +25,7 @@ def pool_vs_population(overview: pd.DataFrame, category: str) -> alt.Chart:
             x=alt.X("share:Q", title=None, axis=alt.Axis(format="%")),
             yOffset=alt.YOffset("group:N"),
             color=alt.Color("group:N", title=None, scale=alt.Scale(domain=["pool share", "population share"],
-                                                                   range=PALETTE[:2]),
-                            legend=alt.Legend(orient="top")),
+                                                                   range=POOL_COLORS), legend=None),
             tooltip=["value", "group", alt.Tooltip("share:Q", format=".1%")],
         )
         .properties(title=category, height=alt.Step(12))
@@ -60,28 +61,42 @@ def allocation_chart(curves: pd.DataFrame, fair: float) -> alt.LayerChart:
 
 
 def seats_chart(seats: pd.DataFrame, category: str) -> alt.LayerChart:
-    """Expected seats per value of one category: the quota band (grey bar), k x population share
-    (dark tick) and each algorithm's expected seats (coloured dots, one row per algorithm)."""
+    """Expected seats per value of one category, one thin row per algorithm: the quota band (grey bar),
+    k x population share (dark tick) and the algorithm's expected seats (coloured dot)."""
     data = seats[seats["category"] == category]
     order = list(dict.fromkeys(data["value"]))
     algorithms = list(dict.fromkeys(seats["algorithm"]))
-    y = alt.Y("value:N", sort=order, title=None, axis=alt.Axis(labelLimit=150),
-              scale=alt.Scale(paddingInner=0.3, paddingOuter=0.2))
+    base = alt.Chart(data).encode(
+        y=alt.Y("value:N", sort=order, title=None, axis=alt.Axis(labelLimit=150),
+                scale=alt.Scale(paddingInner=0.25)),
+        yOffset=alt.YOffset("algorithm:N", sort=algorithms, scale=alt.Scale(type="band", paddingInner=0.2)),
+    )
     x_scale = alt.Scale(zero=False, nice=True)
-    bands = data.drop_duplicates("value")
-    base = alt.Chart(bands).encode(y=y)
     layers = [base.mark_bar(color="#d9e2df").encode(
         x=alt.X("min:Q", title="seats", scale=x_scale), x2="max:Q",
         tooltip=["value", "min", "max", alt.Tooltip("proportional seats:Q", format=".1f")])]
-    if bands["proportional seats"].notna().any():
+    if data["proportional seats"].notna().any():
         layers.append(base.mark_tick(color="#1f2a2e", thickness=2).encode(
             x="proportional seats:Q", tooltip=["value", alt.Tooltip("proportional seats:Q", format=".1f")]))
-    layers.append(alt.Chart(data).mark_point(filled=True, size=60, opacity=0.95).encode(
-        y=alt.Y("value:N", sort=order, title=None, bandPosition=0,
-                scale=alt.Scale(paddingInner=0.3, paddingOuter=0.2)),
+    layers.append(base.mark_point(filled=True, size=60, opacity=0.95).encode(
         x="expected seats:Q",
-        yOffset=alt.YOffset("algorithm:N", sort=algorithms),
         color=alt.Color("algorithm:N", scale=algorithm_colors(algorithms), legend=None),
         tooltip=["algorithm", "value", alt.Tooltip("expected seats:Q", format=".2f")],
     ))
-    return alt.layer(*layers).properties(title=category, height=alt.Step(18 + 8 * len(algorithms)))
+    return alt.layer(*layers).properties(title=category, height=alt.Step(14))
+
+
+BUILDERS = {
+    "pool_vs_population": pool_vs_population,
+    "allocation": allocation_chart,
+    "seats": seats_chart,
+}
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def cached(name: str, data: pd.DataFrame, *args) -> alt.TopLevelMixin:
+    """The chart BUILDERS[name](data, *args), built once per distinct data and arguments.
+
+    Building an Altair chart costs tens of milliseconds (a page of them, a second), so reruns
+    of a page after each click reuse the charts already built."""
+    return BUILDERS[name](data, *args)

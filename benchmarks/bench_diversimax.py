@@ -1,0 +1,51 @@
+"""Diversimax speed on instances shaped like the Nature paper's (core.generator.paper_shaped).
+
+Target (issue 4): proven optimal (gap < 0.1%) within 60 s for 300-400 volunteers with 6-8
+categories and for a 1727/110/7 instance, with the default order 3 and 100-cell cap.
+Prints one line per instance and solver; timings are wall-clock and noisy on a shared machine.
+
+    python benchmarks/bench_diversimax.py [--time-limit 60] [--instances sf_a sf_d obf sf_e] [--cbc sf_a sf_d]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.diversimax import select  # noqa: E402
+from core.generator import paper_shaped  # noqa: E402
+
+
+def run_one(name: str, solver: str, time_limit: float, seed: int) -> str:
+    instance = paper_shaped(name, seed=seed).instance
+    started = time.perf_counter()
+    result = select(instance, seed=seed, options={"solver": solver, "time_limit": time_limit})
+    seconds = time.perf_counter() - started
+    info = result.info
+    proven = "yes" if info["gap"] < 1e-3 else "no"
+    return (f"{name:6s} {instance.n:5d} {instance.k:4d} {len(instance.categories):3d} {solver:6s} {info['types']:6d} "
+            f"{info['tables']:6d} {info['fillable_cells']:6d} {seconds:8.1f} {result.objective:11.3f} "
+            f"{100 * info['gap']:8.3f}% {proven:>7s}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--instances", nargs="*", default=["sf_a", "sf_d", "obf", "sf_e"])
+    parser.add_argument("--cbc", nargs="*", default=["sf_a", "sf_d"], help="instances also solved with CBC")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    print(f"{'name':6s} {'n':>5s} {'k':>4s} {'C':>3s} {'solver':6s} {'types':>6s} {'tables':>6s} {'cells':>6s} "
+          f"{'seconds':>8s} {'objective':>11s} {'gap':>9s} {'gap<0.1%':>7s}", flush=True)
+    for name in args.instances:
+        print(run_one(name, "highs", args.time_limit, args.seed), flush=True)
+    for name in args.cbc:
+        print(run_one(name, "cbc", args.time_limit, args.seed), flush=True)
+
+
+if __name__ == "__main__":
+    main()
