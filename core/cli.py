@@ -184,7 +184,7 @@ def run_select(args: argparse.Namespace) -> int:
         "panels": panels,
         "support": result.support,
         "objective": result.objective,
-        "metrics": metrics_for(instance, result),
+        "metrics": metrics_for(instance, result, panels),
         "ids": instance.ids,
         "info": result.info,
         "version": __version__,

@@ -86,14 +86,19 @@ def seat_report(instance: Instance, seats: np.ndarray) -> pd.DataFrame:
                                        "population_share", "proportional_seats", "deviation"])
 
 
-def metrics_for(instance: Instance, result: SelectionResult) -> dict:
+def metrics_for(instance: Instance, result: SelectionResult, panels: list[list[int]] | None = None) -> dict:
     """Everything above for one selection result, JSON-ready (NaN written as None):
-    {"probabilities": probability_metrics, "expected_seats": [seat_report rows]}."""
+    {"probabilities": probability_metrics, "expected_seats": [seat_report rows],
+     "intersections": core.intersections.intersection_metrics of the distribution (and of `panels`)}."""
+    from .intersections import intersection_metrics
+
     report = seat_report(instance, expected_seats(instance, result.marginals))
     records = [{key: _json_value(value) for key, value in row.items()} for row in report.to_dict("records")]
     return {
         "probabilities": probability_metrics(result.marginals, instance.k),
         "expected_seats": records,
+        "intersections": intersection_metrics(instance, panels=panels, marginals=result.marginals,
+                                              distribution=result.distribution),
     }
 
 
