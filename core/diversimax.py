@@ -201,7 +201,8 @@ def select(instance: Instance, *, seed: int = 0, options: dict | None = None,
     """Diversimax composition(s) with exact selection probabilities (see the module docstring).
 
     Options: order (3), max_cells (100; None = every table), time_limit (60 s, for all solves),
-    solver ("highs" | "cbc"), tolerance (0 = one optimal composition), max_compositions (20), gap.
+    solver ("highs" | "cbc"), tolerance (0 = one optimal composition), max_compositions (20), gap,
+    warm_start (True: start the solver from a swap local search, kept if time runs out first).
     The solver is deterministic; `seed` only matters when panels are drawn from the result.
     """
     opts = _options(options or {})
@@ -228,7 +229,7 @@ def select(instance: Instance, *, seed: int = 0, options: dict | None = None,
     objective = diversimax_objective(types, tables, best)
     bound = model.bound if math.isfinite(model.bound) else 0.0
     bound = min(max(bound, 0.0), objective)
-    gap = (objective - bound) / objective if objective > 1e-9 else 0.0
+    gap = max((objective - bound) / objective, 0.0) if objective > 1e-9 else 0.0
     solve_seconds = time.perf_counter() - started
     progress(f"Diversimax: objective {objective:.3f}, gap {100 * gap:.3g}% ({status.name})")
 

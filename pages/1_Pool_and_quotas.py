@@ -114,33 +114,37 @@ st.subheader("Scenarios")
 st.caption("A scenario is a named set of quotas with its panel size. Keep several to compare quota designs; "
            "download them to continue later.")
 saved = state.scenarios()
-save_column, use_column = st.columns(2, gap="large", vertical_alignment="bottom")
-with save_column:
-    name = st.text_input("Name for the current quotas", value=f"scenario {len(saved) + 1}")
-    if st.button("Save as scenario"):
-        saved[name.strip() or f"scenario {len(saved) + 1}"] = Scenario.of(name.strip(), instance)
+keep_column, files_column = st.columns(2, gap="large")
+with keep_column:
+    name_column, save_column = st.columns([3, 1], vertical_alignment="bottom")
+    name = name_column.text_input("Name for the current quotas", value=f"scenario {len(saved) + 1}")
+    if save_column.button("Save", help="Keep the current quotas and k under this name."):
+        name = name.strip() or f"scenario {len(saved) + 1}"
+        saved[name] = Scenario.of(name, instance)
         st.toast(f"Saved scenario “{name}”.")
-with use_column:
     if saved:
-        pick = st.selectbox("Saved scenarios", list(saved))
-        if st.button("Use this scenario"):
+        pick_column, use_column = st.columns([3, 1], vertical_alignment="bottom")
+        pick = pick_column.selectbox("Saved scenarios", list(saved))
+        if use_column.button("Use", help="Replace the current quotas and k by this scenario's."):
             state.set_instance(saved[pick].apply(instance))
             st.rerun()
+with files_column:
+    download_json, download_csv = st.columns(2)
+    download_json.download_button("Download scenarios (JSON)", scenarios_to_json(list(saved.values())),
+                                  file_name="scenarios.json", mime="application/json", disabled=not saved,
+                                  width="stretch")
+    download_csv.download_button("Download current quotas (CSV)", quota_file_table(instance).to_csv(index=False),
+                                 file_name="quotas.csv", mime="text/csv", width="stretch",
+                                 help="A quota file the Home page can load again, with population shares.")
+    upload = st.file_uploader("Import scenarios (JSON)", type=["json"])
+    if upload is not None and st.session_state.get("imported_scenarios") != (upload.name, upload.size):
+        try:
+            for scenario in scenarios_from_json(upload.getvalue(), upload.name, instance):
+                saved[scenario.name] = scenario
+            st.session_state["imported_scenarios"] = (upload.name, upload.size)
+            st.rerun()
+        except InputError as error:
+            show_problems(error.problems, title=f"Could not import {upload.name}:")
 if saved:
-    st.dataframe([{"scenario": s.name, "k": s.k,
-                   **{q.label: f"{q.min}–{q.max}" for q in s.quotas}} for s in saved.values()],
-                 hide_index=True, width="stretch")
-files = st.columns(3, vertical_alignment="bottom")
-files[0].download_button("Download scenarios (JSON)", scenarios_to_json(list(saved.values())),
-                         file_name="scenarios.json", mime="application/json", disabled=not saved)
-files[1].download_button("Download current quotas (CSV)", quota_file_table(instance).to_csv(index=False),
-                         file_name="quotas.csv", mime="text/csv")
-upload = files[2].file_uploader("Import scenarios (JSON)", type=["json"])
-if upload is not None and st.session_state.get("imported_scenarios") != (upload.name, upload.size):
-    try:
-        for scenario in scenarios_from_json(upload.getvalue(), upload.name, instance):
-            saved[scenario.name] = scenario
-        st.session_state["imported_scenarios"] = (upload.name, upload.size)
-        st.rerun()
-    except InputError as error:
-        show_problems(error.problems, title=f"Could not import {upload.name}:")
+    st.dataframe([{"scenario": s.name, "k": s.k, **{q.label: f"{q.min}–{q.max}" for q in s.quotas}}
+                  for s in saved.values()], hide_index=True, width="stretch")

@@ -39,7 +39,8 @@ seed = int(controls[1].number_input("Random seed", min_value=0, max_value=2**31 
                                     help="Recorded with the results: the same seed gives the same results."))
 run_clicked = controls[2].button("Run", type="primary", disabled=not chosen, width="stretch")
 
-errors: dict[str, Exception] = st.session_state.setdefault("compare_errors", {})
+# failures of the last run, kept (per quotas) so they stay next to the algorithm that caused them
+errors: dict[str, Exception] = st.session_state.setdefault("compare_errors", {}).setdefault(instance.fingerprint(), {})
 if run_clicked:
     report = report_for(instance)
     errors.clear()

@@ -9,11 +9,12 @@ import streamlit as st
 
 from core.errors import InputError, Problem
 from core.lottery import audit_record, commitment, seed_from_public_numbers, ticket_table
-from core.validation import parse_whole_number
 from core.lottery_view import lottery_volunteers, selected_and_remaining
+from core.metrics import panel_seats, seat_report
+from core.validation import parse_whole_number
 from ui import state
 from ui.algorithms import options_for, options_record
-from ui.layout import page_setup, share_columns
+from ui.layout import page_setup, share_columns, table_height
 from ui.lottery import lottery_for
 from ui.messages import show_error
 from ui.solve import run_key
@@ -48,7 +49,8 @@ options = options_for(algorithm, state.extras())
 controls[2].caption(f"Ticket table seed: {result_seed} (the seed {algorithm} was computed with)")
 
 try:
-    with st.spinner(f"Dealing {M:,} tickets…"):
+    with st.spinner(f"Dealing {M:,} tickets (finding the rounding closest to the exact probabilities "
+                    "can take a few seconds)…"):
         lottery = lottery_for(run_key(instance, algorithm, result_seed, options), result, M, result_seed)
 except Exception as error:  # noqa: BLE001
     show_error(error, "Making the ticket table")
@@ -112,7 +114,21 @@ if draw is not None:
     st.success(f"Seed **{draw['seed']}** drew ticket **{draw['ticket']}** of {draw['M']:,} "
                f"({draw['algorithm']}).", icon=":material/casino:")
     selected, remaining = selected_and_remaining(instance, draw["panel"])
-    st.dataframe(selected, hide_index=True, width="stretch")
+    panel_column, seats_column = st.columns([5, 3], gap="medium")
+    with panel_column:
+        st.markdown(f"**The panel** ({len(selected)} members)")
+        st.dataframe(selected, hide_index=True, width="stretch", height=table_height(len(selected), 560))
+    with seats_column:
+        report = seat_report(instance, panel_seats(instance, draw["panel"]))
+        met = int(report["within_quota"].sum())
+        st.markdown(f"**Seats per value** ({met} of {len(report)} quotas met)")
+        shown = report.assign(quota=[f"{a}–{b}" for a, b in zip(report["min"], report["max"])])
+        st.dataframe(shown[["category", "value", "seats", "quota", "within_quota"]]
+                     .rename(columns={"within_quota": "within quota"}),
+                     hide_index=True, width="stretch", height=table_height(len(report), 560),
+                     column_config={"seats": st.column_config.NumberColumn(format="%d", width="small"),
+                                    "quota": st.column_config.TextColumn(width="small"),
+                                    "within quota": st.column_config.CheckboxColumn("ok", width="small")})
     files = st.columns(3)
     files[0].download_button("Selected panel (CSV)", selected.to_csv(index=False), "selected.csv", "text/csv",
                              key="download_selected")

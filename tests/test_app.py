@@ -126,11 +126,11 @@ def test_pool_page_changes_k_makes_proportional_quotas_and_keeps_scenarios():
     instance = at.session_state["instance"]
     assert instance.quotas == proportional(instance, 0.10)
     at.text_input[0].set_value("six seats").run()
-    button(at, "Save as scenario").click().run()
+    button(at, "Save").click().run()
     assert list(at.session_state["scenarios"]) == ["six seats"]
     button(at, "Back to the loaded quotas").click().run()
     assert at.session_state["instance"].k == 4
-    button(at, "Use this scenario").click().run()
+    button(at, "Use").click().run()
     assert at.session_state["instance"].k == 6
     assert at.session_state["instance"].quotas == instance.quotas
 
@@ -191,7 +191,9 @@ def test_lottery_draws_a_replayable_panel():
     first = at.session_state["draws"][-1]
     assert first["seed"] == 12345
     assert "drew ticket" in texts(at.success)
-    selected = at.dataframe[-1].value
+    selected = at.dataframe[-2].value  # the panel, then its seats per value
+    seats = at.dataframe[-1].value
+    assert seats["within quota"].all()
     assert len(selected) == 4
     assert set(selected["id"]) == {at.session_state["instance"].ids[i] for i in first["panel"]}
     record = first["record"]
@@ -221,3 +223,20 @@ def test_lottery_seed_from_public_numbers_rejects_words():
     assert_clean(at)
     assert "not a whole number" in texts(at.error)
     assert at.session_state["draws"] == []
+
+
+def test_compare_shows_a_failing_algorithm_as_a_message(monkeypatch):
+    from core.errors import SolverError
+
+    def failing_run(name, instance, **kwargs):
+        raise SolverError(f"{name} ran out of patience")
+
+    monkeypatch.setattr("ui.solve.run", failing_run)  # the app runs in this process: patch what it calls
+    at = load_classroom(app())
+    at.switch_page(COMPARE).run()
+    at.number_input[0].set_value(987654).run()  # a seed no other test used: nothing comes from the cache
+    at.multiselect(key="compare_algorithms").set_value(["maximin"]).run()
+    button(at, "Run").click().run()
+    assert_clean(at)
+    assert "the solver failed" in texts(at.error) and "ran out of patience" in texts(at.error)
+    assert at.session_state["results"] == {}

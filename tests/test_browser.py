@@ -131,6 +131,19 @@ def test_workbench_in_a_browser(app_url):
             assert_no_exception(page, "Home")
             screenshot(page, "1_home")
 
+            # A broken upload is reported in words (file, row, column), and the loaded example stays
+            uploads = page.locator('[data-testid="stFileUploader"] input[type="file"]')
+            uploads.nth(0).set_input_files(files=[{"name": "broken_pool.csv", "mimeType": "text/csv",
+                                                   "buffer": b"id,gender\na,f\nb,\nc,m\n"}])
+            uploads.nth(1).set_input_files(files=[{"name": "quotas.csv", "mimeType": "text/csv",
+                                                   "buffer": b"category,feature,min,max\ngender,f,1,1\ngender,m,1,1\n"}])
+            wait_idle(page)
+            page.get_by_role("button", name="Load uploaded files").click()
+            page.get_by_text("broken_pool.csv, row 3, column 'gender': empty cell").wait_for()
+            assert_no_exception(page, "Home after a broken upload")
+            page.get_by_text(f"Loaded: example “{EXAMPLE}”").wait_for()
+            screenshot(page, "1_home_broken_upload")
+
             # Pool and quotas: the feasibility verdict and the quota table
             open_page(page, "Pool and quotas")
             page.get_by_text(f"Some panel of {PANEL_SIZE} meets every quota.").wait_for()

@@ -146,7 +146,7 @@ class Pricer:
             seats += types.A[:, b] - types.A[:, a]
         return c
 
-    def heuristic(self, weights: np.ndarray, columns: ColumnSet, threshold: float, starts: int = 3) -> list[np.ndarray]:
+    def heuristic(self, weights: np.ndarray, columns: ColumnSet, threshold: float, starts: int = 10) -> list[np.ndarray]:
         """Distinct compositions of weight > threshold, by local search from the `starts` best columns."""
         started = time.perf_counter()
         self.stats.heuristic_calls += 1

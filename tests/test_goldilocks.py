@@ -1,0 +1,83 @@
+"""Goldilocks against the same objective solved over every valid composition of tiny pools."""
+
+from __future__ import annotations
+
+import cvxpy as cp
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.enumeration import valid_compositions
+from core.fair.goldilocks import goldilocks
+from core.model import Instance, Quota, TypeSpace
+from core.selection import run
+
+
+def random_instance(seed: int, n: int = 12, k: int = 4, values: tuple[int, ...] = (2, 3), household: bool = False) -> Instance:
+    """A tiny random pool with random (not necessarily feasible) quotas."""
+    rng = np.random.default_rng(seed)
+    columns, quotas = {}, []
+    for c, count in enumerate(values):
+        names = [f"v{j}" for j in range(count)]
+        columns[f"c{c}"] = [names[x] for x in rng.integers(0, count, n)]
+        for name in names:
+            low = int(rng.integers(0, 2))
+            quotas.append(Quota(f"c{c}", name, low, int(rng.integers(low + 1, k + 1))))
+    pool = pd.DataFrame(columns)
+    extra = []
+    if household:
+        pool["address"] = [str(x) for x in rng.integers(0, n // 2 + 2, n)]
+        extra = ["address"]
+    return Instance(pool=pool, categories=list(columns), quotas=quotas, k=k, household=extra)
+
+
+def feasible_instances(count: int) -> list[Instance]:
+    found, seed = [], 0
+    while len(found) < count:
+        instance = random_instance(seed, household=seed % 4 == 0)
+        if len(valid_compositions(instance.types)):
+            found.append(instance)
+        seed += 1
+    return found
+
+
+def brute_force_objective(types: TypeSpace, gamma: float) -> float:
+    """min max x + gamma / min x over all distributions of all valid compositions (x = p n / k)."""
+    comps = valid_compositions(types)
+    X = (comps / types.counts).T * (types.counts.sum() / types.k)
+    selectable = X.max(axis=1) > 0
+    lam = cp.Variable(len(comps), nonneg=True)
+    x = X[selectable] @ lam
+    problem = cp.Problem(cp.Minimize(cp.max(x) + gamma * cp.inv_pos(cp.min(x))), [cp.sum(lam) == 1])
+    problem.solve(solver=cp.CLARABEL)
+    return float(problem.value)
+
+
+@pytest.mark.parametrize("instance", feasible_instances(6), ids=lambda _: "")
+@pytest.mark.parametrize("gamma", [0.5, 1.0, 3.0])
+def test_goldilocks_matches_brute_force(instance, gamma):
+    dist = goldilocks(instance.types, gamma, seed=1)
+    dist.verify()
+    assert abs(dist.objective - brute_force_objective(instance.types, gamma)) < 1e-5
+    assert dist.info["gap"] < 1e-5
+    assert abs(dist.marginals().sum() - instance.k) < 1e-9
+    p = dist.marginals()
+    scale = instance.n / instance.k
+    assert abs(scale * p.max() + gamma / (scale * p[p > 0].min()) - dist.objective) < 1e-9
+
+
+def test_larger_gamma_raises_the_minimum():
+    raised = 0
+    for instance in feasible_instances(6):
+        low = goldilocks(instance.types, 0.05, seed=0).info["min_probability"]
+        high = goldilocks(instance.types, 20.0, seed=0).info["min_probability"]
+        assert high >= low - 1e-7
+        raised += high > low + 1e-4
+    assert raised >= 1
+
+
+def test_registry_runs_goldilocks_with_gamma_option():
+    instance = feasible_instances(1)[0]
+    result = run("goldilocks", instance, seed=0, options={"gamma": 2.0})
+    assert result.algorithm == "goldilocks" and result.info["gamma"] == 2.0
+    assert abs(result.objective - brute_force_objective(instance.types, 2.0)) < 1e-5
