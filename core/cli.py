@@ -20,6 +20,7 @@ import numpy as np
 from . import __version__
 from .errors import InfeasibleQuotas, InputError, SortitionError
 from .model import Instance
+from .lottery import audit_record
 from .selection import REGISTRY
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
@@ -190,8 +191,17 @@ def run_select(args: argparse.Namespace) -> int:
         "version": __version__,
     }
     output.update(result.extra)
+    # the audit record describes the selection: the lottery's drawn ticket when there is a lottery,
+    # else the first panel drawn
+    lottery, ticket, selected = None, None, panels[0] if panels else []
     if args.lottery:
-        output["lottery"] = _lottery_json(instance, result, args.lottery, seed)
+        lottery = _lottery(result, args.lottery, seed)
+        output["lottery"] = _lottery_json(lottery, seed)
+        ticket = output["lottery"]["drawn_ticket"]
+        selected = output["lottery"]["drawn_panel"]
+    output["audit"] = audit_record(instance, algorithm=args.algorithm, options=_recordable(options, args), seed=seed,
+                                   panel=selected, lottery=lottery, ticket=ticket,
+                                   files={"pool": args.pool, "quotas": args.quotas})
     text = json.dumps(_json_safe(output))
     if args.json_out:
         Path(args.json_out).write_text(text + "\n", encoding="utf-8")
@@ -201,18 +211,35 @@ def run_select(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _lottery_json(instance: Instance, result: Any, tickets: int, seed: int) -> dict[str, Any]:
+def _lottery(result: Any, tickets: int, seed: int) -> Any:
     from .lottery import transparent_lottery
 
     if result.distribution is None:
         raise InputError([_problem(f"--lottery needs an algorithm with an exact distribution; {result.algorithm} has none.")])
-    lottery = transparent_lottery(result.distribution, M=tickets, seed=seed)
+    return transparent_lottery(result.distribution, M=tickets, seed=seed)
+
+
+def _lottery_json(lottery: Any, seed: int) -> dict[str, Any]:
+    """The transparent lottery: M tickets (each a panel), the ticket the seed draws, and how far
+    each volunteer's lottery probability is from the exact one."""
+    ticket = lottery.ticket_for_seed(seed)
     return {
-        "M": tickets,
+        "M": lottery.M,
         "tickets": lottery.tickets,
-        "max_deviation": lottery.max_deviation,
+        "drawn_ticket": ticket,
+        "drawn_panel": lottery.draw_ticket(ticket),
         "marginals": lottery.lottery_marginals,
+        "max_deviation": lottery.max_deviation,
+        "max_relative_deviation": lottery.max_relative_deviation,
     }
+
+
+def _recordable(options: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """The options as they can be written to the audit record (the background as its file name)."""
+    record = {key: value for key, value in options.items() if key != "background"}
+    if "background" in options:
+        record["background_file"] = args.background
+    return record
 
 
 def main(argv: Sequence[str] | None = None) -> int:

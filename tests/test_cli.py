@@ -136,3 +136,32 @@ def test_example_small_20_maximin(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0, err
     result = json.loads(out)
     assert abs(min(result["marginals"]) - 0.10) < 1e-6
+
+
+@pytest.mark.parametrize("algorithm", ["maximin", "nash", "goldilocks", "uniform", "diversimax"])
+def test_every_exact_algorithm_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], algorithm: str) -> None:
+    pool, quotas = write_tiny(tmp_path)
+    code, out, err = run_cli(["select", "--pool", str(pool), "--quotas", str(quotas), "--k", "4", "--algorithm", algorithm,
+                              "--seed", "11", "--draws", "3"], capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    assert abs(sum(result["marginals"]) - 4) < 1e-6 and result["support"] >= 1
+    assert all(len(panel) == 4 for panel in result["panels"])
+
+
+def test_lottery_tickets_and_audit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pool, quotas = write_tiny(tmp_path)
+    code, out, err = run_cli(["select", "--pool", str(pool), "--quotas", str(quotas), "--k", "4", "--algorithm", "leximin",
+                              "--seed", "5", "--lottery", "50"], capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    lottery = result["lottery"]
+    assert lottery["M"] == 50 and len(lottery["tickets"]) == 50
+    assert lottery["drawn_panel"] == lottery["tickets"][lottery["drawn_ticket"] - 1]
+    # every volunteer's lottery probability stays close to the exact one
+    assert max(abs(a - b) for a, b in zip(lottery["marginals"], result["marginals"])) <= lottery["max_deviation"] + 1e-12
+    assert lottery["max_deviation"] <= 2 / 50
+    audit = result["audit"]
+    assert audit["seed"] == 5 and audit["algorithm"] == "leximin"
+    assert audit["input_files"]["pool"]["sha256"] and audit["lottery"]["ticket"] == lottery["drawn_ticket"]
+    assert audit["panel_rows"] == lottery["drawn_panel"]

@@ -89,3 +89,44 @@ def test_intersections_climate_with_a_short_diversimax_run():
     assert any("Diversimax: " in c.value for c in at.caption)
     at.multiselect(key="intersection_categories").set_value(["gender", "age", "education"]).run()
     assert_clean(at)
+
+
+# ---- End to end ----------------------------------------------------------------------------------
+
+def test_end_to_end_climate_estimates_checks_and_simulates():
+    at = page(END_TO_END, "climate_300")
+    assert_clean(at)
+    assert at.number_input(key="e2e_letters").value == 9584
+    at.slider(key="e2e_resamples").set_value(10)
+    button(at, "e2e_estimate").click().run()
+    assert_clean(at)
+    betas = next(d.value for d in at.dataframe if "β" in d.value.columns)
+    assert set(betas["category"]) == {"gender", "age", "region", "education", "ethnicity", "climate_concern"}
+    assert (betas["interval from"] <= betas["β"] + 1e-9).all() and (betas["β"] <= betas["interval to"] + 1e-9).all()
+    checks = next(d.value for d in at.dataframe if "check" in d.value.columns)
+    assert len(checks) == 3
+    assert "Press **Simulate**" in texts(at.info)
+    at.select_slider(key="e2e_phase_pools").set_value(500)
+    at.slider(key="e2e_other_pools").set_value(1)
+    at.multiselect(key="e2e_compare").set_value(["legacy"])
+    button(at, "e2e_simulate").click().run()
+    assert_clean(at)
+    summary = next(d.value for d in at.dataframe if "population within ±10% of k/N" in d.value.columns)
+    assert list(summary["algorithm"]) == ["endtoend (Phase I)", "legacy"]
+    assert summary["pools"].iloc[0] + summary["pools skipped"].iloc[0] == 500
+
+
+def test_end_to_end_reports_bad_letters_next_to_the_inputs():
+    at = page(END_TO_END, "climate_300")
+    at.number_input(key="e2e_letters").set_value(100)  # fewer letters than the 300 volunteers
+    at.slider(key="e2e_resamples").set_value(0)
+    button(at, "e2e_estimate").click().run()
+    assert not at.exception
+    assert "letters cannot have produced a pool of 300 volunteers" in texts(at.error)
+
+
+def test_end_to_end_classroom_asks_for_a_background_sample():
+    at = page(END_TO_END, "classroom")
+    assert_clean(at)
+    assert "upload one to estimate who volunteers" in texts(at.info)
+    assert at.radio(key="e2e_source").options == ["upload a file"]

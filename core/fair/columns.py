@@ -36,6 +36,7 @@ from ..selection import Progress, no_progress
 GAP_TOLERANCE = 1e-9  # a stage stops when its proven upper bound is within this of its value
 IMPROVEMENT = 1e-9  # a column enters the master only if it raises the dual bound by more than this
 LP_TOLERANCE = 1e-10  # HiGHS primal and dual feasibility tolerances for the master LPs
+METHOD = "simplex"  # master LP algorithm (dual simplex, warm-started)
 
 
 class ColumnSet:
@@ -146,7 +147,7 @@ class Pricer:
             seats += types.A[:, b] - types.A[:, a]
         return c
 
-    def heuristic(self, weights: np.ndarray, columns: ColumnSet, threshold: float, starts: int = 10) -> list[np.ndarray]:
+    def heuristic(self, weights: np.ndarray, columns: ColumnSet, threshold: float, starts: int = 3) -> list[np.ndarray]:
         """Distinct compositions of weight > threshold, by local search from the `starts` best columns."""
         started = time.perf_counter()
         self.stats.heuristic_calls += 1
@@ -251,10 +252,14 @@ class StageLP:
         if method != "simplex":
             h.setOptionValue("solver", "ipm")
             h.setOptionValue("run_crossover", "off")
+            h.setOptionValue("primal_feasibility_tolerance", 1e-8)
+            h.setOptionValue("dual_feasibility_tolerance", 1e-8)
         h.run()
         if method != "simplex":
             h.setOptionValue("solver", "simplex")
             h.setOptionValue("run_crossover", "on")
+            h.setOptionValue("primal_feasibility_tolerance", LP_TOLERANCE)
+            h.setOptionValue("dual_feasibility_tolerance", LP_TOLERANCE)
         status = h.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
             raise SolverError(f"the master LP ended with status {h.modelStatusToString(status)}")
@@ -263,6 +268,18 @@ class StageLP:
         lam /= lam.sum()
         y = np.clip(-np.asarray(solution.row_dual)[: self.T], 0.0, None)
         return lam, y
+
+    def final_distribution(self, columns: ColumnSet, lift: np.ndarray, tolerance: float) -> np.ndarray:
+        """Once every type is fixed: lambda over all columns with p_t >= f_t for every type, lifting the
+        types `lift` by z <= tolerance above their floors (f_t - tolerance) as far as the columns allow.
+        Leaves the LP unusable for further stages."""
+        if self.n_columns < len(columns):
+            self.add_columns(columns.array[self.n_columns:])
+        for t in np.flatnonzero(lift).tolist():
+            self.h.changeCoeff(t, 0, -1.0)
+        self.h.changeColBounds(0, 0.0, tolerance)
+        lam, _ = self.solve()
+        return lam
 
     def probabilities(self, lam: np.ndarray, columns: ColumnSet) -> np.ndarray:
         """Scaled type probabilities p_t n/k of a distribution over the columns."""
@@ -294,7 +311,7 @@ def solve_stage(lp: StageLP, pricer: Pricer, columns: ColumnSet, *, progress: Pr
         rounds += 1
         if lp.n_columns < len(columns):
             lp.add_columns(columns.array[lp.n_columns:])
-        lam, y = lp.solve()
+        lam, y = lp.solve(METHOD)
         p = lp.probabilities(lam, columns)
         value = float(p[lp.unfixed].min())
         y_sum = y[lp.unfixed].sum()

@@ -1,0 +1,90 @@
+"""Leximin (Flanigan et al., Nature 2021): maximise the lowest selection probability, then the next, ...
+
+Stage s, with the types fixed so far (F, at floors f_t) and the others unfixed (U):
+    max z  s.t.  p_t >= z (t in U),  p_t >= f_t - tol (t in F),  sum_c lambda_c = 1,  lambda >= 0,
+solved by column generation to a proven bound (`core.fair.columns.solve_stage`). Its dual is
+    min mu - sum_{t in F} (f_t - tol) y_t  s.t.  sum_t y_t c_t / N_t <= mu (all valid c),  sum_U y_t = 1,  y >= 0.
+Complementary slackness: a type with y_t > 0 in an optimal dual is at z in every optimal primal,
+so it is fixed at f_t = z; at least one type has y_t >= 1/|U|. (With a duality gap g the fixed
+type could rise by at most (g + tol)/y_t, hence the threshold on y_t.) Types with tiny duals stay
+unfixed and are settled by a later stage at the same value. Columns are kept across stages.
+
+Numerical guarantee: no stage lowers a fixed probability by more than tol = FIX_TOLERANCE * k/n
+(1e-7 * k/n, below the 1e-6 * k/n the product promises); the final distribution is checked
+against every floor and `info["max_shortfall"]` reports the largest shortfall.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..distribution import Distribution
+from ..errors import SolverError
+from ..model import Instance, TypeSpace
+from ..selection import Progress, SelectionResult, no_progress
+from .columns import (ColumnSet, Pricer, StageLP, never_selectable_note, selectable_types, solve_stage,
+                      to_selection_result)
+
+FIX_TOLERANCE = 1e-7  # relative to k/n: how far below its fixed value a later stage may push a type
+PROMISED_TOLERANCE = 1e-6  # relative to k/n: the shortfall beyond which we raise
+DUAL_THRESHOLD = 1e-6  # duals (normalised to sum 1 over unfixed types) above this fix their type
+
+
+def leximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_progress) -> Distribution:
+    """The leximin distribution of `types` (objective: the minimum selection probability)."""
+    started = time.perf_counter()
+    pricer = Pricer(types, solver=solver)
+    columns = ColumnSet(types)
+    selectable = selectable_types(pricer, columns)
+    seeded = time.perf_counter()
+    lp = StageLP(types)
+    never = ~selectable
+    fixed_value = np.zeros(types.size)  # scaled probability each type was fixed at
+    if never.any():
+        lp.fix(np.flatnonzero(never), np.zeros(int(never.sum())))
+    stages = []
+    while lp.unfixed.any():
+        outcome = solve_stage(lp, pricer, columns, progress=progress, label=f"leximin stage {len(stages) + 1} ")
+        unfixed = np.flatnonzero(lp.unfixed)
+        y = outcome.y[unfixed]
+        chosen = unfixed[y > DUAL_THRESHOLD]
+        if len(chosen) == 0:
+            chosen = unfixed[[int(np.argmax(y))]]
+        fixed_value[chosen] = outcome.value
+        lp.fix(chosen, np.full(len(chosen), outcome.value - FIX_TOLERANCE))
+        stages.append({"value": outcome.value / lp.scale, "bound": outcome.bound / lp.scale,
+                       "fixed_types": len(chosen), "rounds": outcome.rounds})
+        progress(f"leximin stage {len(stages)}: probability {outcome.value / lp.scale:.6f} fixed for "
+                 f"{int(types.counts[chosen].sum())} volunteers, {int(lp.unfixed.sum())} types left")
+    stage_seconds = time.perf_counter() - seeded
+    lam = lp.final_distribution(columns, lift=selectable, tolerance=FIX_TOLERANCE)
+    p = lp.probabilities(lam, columns)
+    shortfall = float(np.max(fixed_value - p)) if types.size else 0.0
+    if shortfall > PROMISED_TOLERANCE:
+        raise SolverError(f"leximin: a probability fell {shortfall:.2e} * k/n below its fixed value")
+    objective = 0.0 if never.any() else float(p.min()) / lp.scale
+    info = {
+        "stages": len(stages),
+        "stage_log": stages,
+        "rounds": sum(s["rounds"] for s in stages),
+        "panels_generated": len(columns),
+        "fix_tolerance": FIX_TOLERANCE * types.k / types.counts.sum(),
+        "max_shortfall": max(shortfall, 0.0) * types.k / types.counts.sum(),
+        "upper_bound": 0.0 if never.any() else (stages[0]["bound"] if stages else objective),
+        "types": types.size,
+        "seconds": {"covering": round(seeded - started, 3), "stages": round(stage_seconds, 3),
+                    "final_lp": round(time.perf_counter() - started - (seeded - started) - stage_seconds, 3)},
+        **pricer.stats.as_dict(),
+        **never_selectable_note(never, types),
+    }
+    return Distribution(types, columns.array, lam, objective=objective, info=info)
+
+
+def select(instance: Instance, *, seed: int = 0, options: dict | None = None,
+           progress: Progress = no_progress) -> SelectionResult:
+    """Registry entry point. Options: solver ("highs" or "cbc"). Deterministic: `seed` only drives draws."""
+    options = options or {}
+    return to_selection_result("leximin", leximin(instance.types, solver=options.get("solver", "highs"),
+                                                  progress=progress))
