@@ -51,6 +51,37 @@ def diversimax_objective(types: TypeSpace, tables: list[IntersectionTable], comp
     return total
 
 
+def cell_capacity(types: TypeSpace, members: np.ndarray) -> int:
+    """An upper bound on n_c for every valid panel, c = the cell of the types `members`:
+    min(pool count of c, k, upper_q for every quota q that every type of c counts towards)."""
+    cap = min(int(types.counts[members].sum()), int(types.k))
+    covering = types.A[:, members].all(axis=1)
+    if covering.any():
+        cap = min(cap, int(types.upper[covering].min()))
+    return cap
+
+
+def objective_grain(tables: list[IntersectionTable]) -> float:
+    """Step of the grid on which every objective value lies: 2 / lcm_t |cells(t)|.
+
+    Per table sum_c |n_c - V| = 2 sum_{c in A} (n_c - V) with A = {c : n_c > V}, and
+    2 (N_A - |A| k/m) = (2/m)(m N_A - |A| k) is a multiple of 2/m for m = |cells(t)|; summing
+    over tables gives multiples of 2/L, L = lcm of the m's. So if best - bound < 2/L, best is optimal.
+    """
+    lcm = 1
+    for table in tables:
+        lcm = math.lcm(lcm, table.size)
+    return 2.0 / lcm
+
+
+def snap_up(bound: float, grain: float) -> float:
+    """The least grid value >= bound (up to 1e-6 relative slack for the solver's rounding)."""
+    if not math.isfinite(bound):
+        return bound
+    slack = 1e-6 * max(1.0, abs(bound))
+    return math.ceil((bound - slack) / grain) * grain
+
+
 def _excess(n: np.ndarray, target: float) -> np.ndarray:
     """(n - V)^+ elementwise."""
     return np.maximum(n - target, 0.0)
@@ -102,31 +133,45 @@ class DiversimaxModel:
         self.quota_model = PanelModel(types, solver=solver)
         m = self.model = self.quota_model.model
         m.max_mip_gap = gap
-        m.max_mip_gap_abs = 1e-6
+        # Objective values lie on the grid (2/L)Z (see objective_grain): a gap below one grid step proves optimality.
+        self.grain = objective_grain(tables)
+        m.max_mip_gap_abs = max(0.99 * self.grain, 1e-6)
         x = self.x = self.quota_model.c
         self.excess: list[mip.Var] = []
         self._excess_of: dict[tuple, mip.Var] = {}
         self._cells_of: dict[tuple, np.ndarray] = {}
+        linear_terms = []  # (coefficient, n_c) of cells whose excess is exactly linear in n_c
         self.cuts = 0
         for t, table in enumerate(tables):
             target = types.k / table.size
             floor, ceil = math.floor(target), math.ceil(target)
             cell_of_type = table.cell_of(types.codes)
-            self._cells_of[table.categories] = np.unique(cell_of_type)
-            for cell in self._cells_of[table.categories]:
-                n_c = mip.xsum(x[i] for i in np.flatnonzero(cell_of_type == cell))
+            with_var = []
+            for cell in np.unique(cell_of_type):
+                members = np.flatnonzero(cell_of_type == cell)
+                cap = cell_capacity(types, members)
+                if cap <= floor:
+                    continue  # n_c <= floor V: (n_c - V)^+ = 0 for every panel
+                n_c = mip.xsum(x[i] for i in members)
+                if ceil > floor and cap <= ceil and floor == 0:
+                    linear_terms.append((ceil - target, n_c))  # n_c in {0, 1}: (n_c - V)^+ = (1 - V) n_c
+                    continue
                 e = m.add_var(name=f"e_{t}_{cell}", lb=0.0)
-                m += e >= n_c - target, f"over_{t}_{cell}"
+                if not (ceil > floor and cap <= ceil):  # on n_c <= ceil V the hull line below dominates it
+                    m += e >= n_c - target, f"over_{t}_{cell}"
                 if ceil > floor:
                     m += e >= (ceil - target) * (n_c - floor), f"hull_{t}_{cell}"
                 self.excess.append(e)
                 self._excess_of[(table.categories, cell)] = e
-        self.total = 2 * mip.xsum(self.excess)
+                with_var.append(cell)
+            self._cells_of[table.categories] = np.array(with_var, dtype=np.int64)
+        self.linear_cells = len(linear_terms)
+        self.total = 2 * (mip.xsum(self.excess) + mip.xsum(coef * n_c for coef, n_c in linear_terms))
         m.objective = mip.minimize(self.total)
 
     @property
     def cells(self) -> int:
-        """Number of fillable cells, i.e. of excess variables."""
+        """Number of excess variables (fillable cells whose excess is not identically 0 or linear)."""
         return len(self.excess)
 
     def solve(self, time_limit: float) -> tuple[np.ndarray, mip.OptimizationStatus]:
@@ -154,8 +199,8 @@ class DiversimaxModel:
 
     @property
     def bound(self) -> float:
-        """The solver's proven lower bound on the objective."""
-        return float(self.model.objective_bound)
+        """The solver's proven lower bound on the objective, rounded up to the objective grid."""
+        return snap_up(float(self.model.objective_bound), self.grain)
 
     def cap_objective(self, value: float) -> None:
         """Allow only compositions whose objective is at most value."""

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.diversimax import diversimax_objective, select
+from core.diversimax import DiversimaxModel, cell_capacity, diversimax_objective, objective_grain, select, snap_up
 from core.enumeration import valid_compositions
 from core.errors import InfeasibleQuotas, InputError
 from core.intersections import intersection_tables
@@ -120,3 +120,57 @@ def test_infeasible_quotas_and_unknown_options_are_reported():
         select(impossible, seed=0)
     with pytest.raises(InputError):
         select(instance, seed=0, options={"ordr": 2})
+
+
+# --- exact model reductions (core.diversimax.cell_capacity, objective_grain): valid on every panel ---
+
+
+def _reduction_instances():
+    return [random_instance(seed, n=12, k=5) for seed in range(4)] + [random_instance(2, households=True)]
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_cell_capacity_bounds_every_valid_panel(index):
+    instance = _reduction_instances()[index]
+    types = instance.types
+    compositions = valid_compositions(types)
+    tight = 0
+    for table in intersection_tables(instance, 3, None):
+        cell = table.cell_of(types.codes)
+        counts = np.array([np.bincount(cell, weights=c, minlength=table.size) for c in compositions])
+        for c in np.unique(cell):
+            cap = cell_capacity(types, np.flatnonzero(cell == c))
+            assert counts[:, c].max() <= cap
+            tight += int(counts[:, c].max() == cap)
+    assert tight > 0  # the bound is attained somewhere, so an off-by-one would show
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_reduced_model_prices_every_valid_panel_exactly(index):
+    """With x fixed to any valid composition the reduced MIP's optimum is that panel's L1 sum,
+    so dropping (cap <= floor V) and linearising (V < 1, cap <= 1) excess terms loses nothing."""
+    instance = _reduction_instances()[index]
+    types = instance.types
+    tables = intersection_tables(instance, 3, 100)
+    model = DiversimaxModel(types, tables)
+    assert model.linear_cells > 0 and model.cells < sum(len(np.unique(t.cell_of(types.codes))) for t in tables)
+    rng = np.random.default_rng(index)
+    compositions = valid_compositions(types)
+    for composition in compositions[rng.permutation(len(compositions))[:25]]:
+        for var, value in zip(model.x, composition):
+            var.lb = var.ub = float(value)
+        model.model.optimize()
+        assert model.model.objective_value == pytest.approx(diversimax_objective(types, tables, composition), abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_every_objective_lies_on_the_grain_grid(seed):
+    instance = random_instance(seed, n=12, k=5)
+    tables = intersection_tables(instance, 3, None)
+    grain = objective_grain(tables)
+    _, compositions, objectives = brute_force_optimum(instance, 3, None)
+    steps = np.array(objectives) / grain
+    np.testing.assert_allclose(steps, np.round(steps), atol=1e-6)
+    best = min(objectives)
+    assert snap_up(best - 0.9 * grain, grain) == pytest.approx(best)  # a bound within a step proves optimality
+    assert snap_up(best, grain) == pytest.approx(best)

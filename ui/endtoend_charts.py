@@ -63,7 +63,8 @@ def type_scatter(frame: pd.DataFrame) -> alt.LayerChart:
     dots = alt.Chart(frame).mark_circle(opacity=0.55).encode(
         x=alt.X("q:Q", scale=alt.Scale(type="log"), title="participation q of the type (log scale)",
                 axis=alt.Axis(format=".1%")),
-        y=alt.Y("ratio_to_uniform:Q", title="end-to-end chance ÷ k/N"),
+        y=alt.Y("ratio_to_uniform:Q", title="end-to-end chance ÷ k/N (cut at 3)",
+                scale=alt.Scale(domain=[0, 3], clamp=True)),
         size=alt.Size("people:Q", legend=None, scale=alt.Scale(range=[8, 160])),
         color=alt.Color("algorithm:N", scale=algorithm_colors(algorithms), legend=alt.Legend(orient="top", title=None)),
         tooltip=["algorithm", alt.Tooltip("q:Q", format=".3%"), alt.Tooltip("ratio_to_uniform:Q", format=".2f"),
