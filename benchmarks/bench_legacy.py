@@ -1,7 +1,7 @@
 """Time the legacy greedy method's Monte Carlo estimate (target: 10,000 draws on example_large_200 in
 under 60 s) and print its fairness figures next to the Nature paper's (legacy min probability <= 0.25%).
 
-    python benchmarks/bench_legacy.py [--draws 10000] [--seed 0] [--data /work/shared/data]
+    python benchmarks/bench_legacy.py [--draws 10000] [--seed 0] [--data ../shared/data]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data", default="/work/shared/data")
+    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
     args = parser.parse_args()
     for name, (k, paper) in EXAMPLES.items():
         folder = Path(args.data) / name

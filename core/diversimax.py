@@ -141,6 +141,7 @@ class DiversimaxModel:
         self._excess_of: dict[tuple, mip.Var] = {}
         self._cells_of: dict[tuple, np.ndarray] = {}
         linear_terms = []  # (coefficient, n_c) of cells whose excess is exactly linear in n_c
+        self.fillable_cells = 0
         self.cuts = 0
         for t, table in enumerate(tables):
             target = types.k / table.size
@@ -148,6 +149,7 @@ class DiversimaxModel:
             cell_of_type = table.cell_of(types.codes)
             with_var = []
             for cell in np.unique(cell_of_type):
+                self.fillable_cells += 1
                 members = np.flatnonzero(cell_of_type == cell)
                 cap = cell_capacity(types, members)
                 if cap <= floor:
@@ -166,6 +168,7 @@ class DiversimaxModel:
                 with_var.append(cell)
             self._cells_of[table.categories] = np.array(with_var, dtype=np.int64)
         self.linear_cells = len(linear_terms)
+        self.cpu_seconds = 0.0  # process CPU time spent in solve() (the solver runs one thread)
         self.total = 2 * (mip.xsum(self.excess) + mip.xsum(coef * n_c for coef, n_c in linear_terms))
         m.objective = mip.minimize(self.total)
 
@@ -176,7 +179,9 @@ class DiversimaxModel:
 
     def solve(self, time_limit: float) -> tuple[np.ndarray, mip.OptimizationStatus]:
         """The best composition found within the time limit, and the solver's status."""
+        cpu = time.process_time()
         status = self.model.optimize(max_seconds=max(time_limit, 0.01))
+        self.cpu_seconds += time.process_time() - cpu
         if status == mip.OptimizationStatus.INFEASIBLE:
             raise InfeasibleQuotas("no panel meets every quota")
         if status not in (mip.OptimizationStatus.OPTIMAL, mip.OptimizationStatus.FEASIBLE):
@@ -201,6 +206,19 @@ class DiversimaxModel:
     def bound(self) -> float:
         """The solver's proven lower bound on the objective, rounded up to the objective grid."""
         return snap_up(float(self.model.objective_bound), self.grain)
+
+    @property
+    def nodes(self) -> int | None:
+        """Branch-and-bound nodes of the last solve (HiGHS only; None when the solver does not say)."""
+        try:
+            from mip.highs import ffi
+            value = ffi.new("int64_t*")
+            solver = self.model.solver
+            if solver._lib.Highs_getInt64InfoValue(solver._model, b"mip_node_count", value) == 0:
+                return int(value[0])
+        except (ImportError, AttributeError):
+            pass
+        return None
 
     def cap_objective(self, value: float) -> None:
         """Allow only compositions whose objective is at most value."""
@@ -310,7 +328,11 @@ def select(instance: Instance, *, seed: int = 0, options: dict | None = None,
         "max_cells": opts["max_cells"],
         "tables": len(tables),
         "cells": int(sum(t.size for t in tables)),
-        "fillable_cells": model.cells,
+        "fillable_cells": model.fillable_cells,
+        "excess_variables": model.cells,
+        "linear_cells": model.linear_cells,
+        "nodes": model.nodes,
+        "solver_cpu_seconds": model.cpu_seconds,
         "types": int(types.size),
         "compositions": len(found),
         "composition_objectives": objectives,

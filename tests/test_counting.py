@@ -12,26 +12,15 @@ from core.errors import InfeasibleQuotas
 from core.loaders import load_instance
 from core.model import Instance, Quota
 from core.selection import run
+import tiny_pools
+from tiny_pools import SHARED_DATA
 
-DATA = "/work/shared/data/example_small_20/"
+DATA = SHARED_DATA / "example_small_20"
 
 
-def random_instance(seed: int, n: int = 10, k: int = 4, values: tuple[int, ...] = (2, 3), household: bool = False) -> Instance:
-    """A tiny random pool with random (not necessarily feasible) quotas."""
-    rng = np.random.default_rng(seed)
-    columns, quotas = {}, []
-    for c, count in enumerate(values):
-        names = [f"v{j}" for j in range(count)]
-        columns[f"c{c}"] = [names[x] for x in rng.integers(0, count, n)]
-        for name in names:
-            low = int(rng.integers(0, 2))
-            quotas.append(Quota(f"c{c}", name, low, int(rng.integers(low + 1, k + 1))))
-    pool = pd.DataFrame(columns)
-    extra = []
-    if household:
-        pool["address"] = [str(x) for x in rng.integers(0, n // 2 + 2, n)]
-        extra = ["address"]
-    return Instance(pool=pool, categories=list(columns), quotas=quotas, k=k, household=extra)
+def random_instance(seed: int, n: int = 10, **options) -> Instance:
+    """A tiny random pool (10 volunteers unless told) with random quotas."""
+    return tiny_pools.random_instance(seed, n=n, **options)
 
 
 def brute_marginals(instance: Instance) -> tuple[int, np.ndarray]:
@@ -85,7 +74,7 @@ def test_uniform_samplers_return_valid_panels_and_reproduce():
 
 
 def test_estimate_agrees_with_exact_count():
-    instance = load_instance(DATA + "respondents.csv", DATA + "categories.csv", 20)
+    instance = load_instance(DATA / "respondents.csv", DATA / "categories.csv", 20)
     exact = count_panels(instance)
     estimate = estimate_count(instance.types, samples=2000, seed=5)
     assert exact.exact and not estimate.exact

@@ -11,24 +11,7 @@ from core.enumeration import valid_compositions
 from core.fair.goldilocks import goldilocks
 from core.model import Instance, Quota, TypeSpace
 from core.selection import run
-
-
-def random_instance(seed: int, n: int = 12, k: int = 4, values: tuple[int, ...] = (2, 3), household: bool = False) -> Instance:
-    """A tiny random pool with random (not necessarily feasible) quotas."""
-    rng = np.random.default_rng(seed)
-    columns, quotas = {}, []
-    for c, count in enumerate(values):
-        names = [f"v{j}" for j in range(count)]
-        columns[f"c{c}"] = [names[x] for x in rng.integers(0, count, n)]
-        for name in names:
-            low = int(rng.integers(0, 2))
-            quotas.append(Quota(f"c{c}", name, low, int(rng.integers(low + 1, k + 1))))
-    pool = pd.DataFrame(columns)
-    extra = []
-    if household:
-        pool["address"] = [str(x) for x in rng.integers(0, n // 2 + 2, n)]
-        extra = ["address"]
-    return Instance(pool=pool, categories=list(columns), quotas=quotas, k=k, household=extra)
+from tiny_pools import random_instance
 
 
 def feasible_instances(count: int) -> list[Instance]:

@@ -20,26 +20,9 @@ from core.lottery import (ReplayMismatch, audit_record, commitment, distribution
                           volunteer_probabilities)
 from core.model import Instance, Quota
 from core.selection import SelectionResult
+from tiny_pools import SHARED_DATA, random_instance
 
-DATA = "/work/shared/data/example_small_20/"
-
-
-def random_instance(seed: int, n: int = 12, k: int = 4, values: tuple[int, ...] = (2, 3), household: bool = False) -> Instance:
-    """A random pool with random (not necessarily feasible) quotas."""
-    rng = np.random.default_rng(seed)
-    columns, quotas = {}, []
-    for c, count in enumerate(values):
-        names = [f"v{j}" for j in range(count)]
-        columns[f"c{c}"] = [names[x] for x in rng.integers(0, count, n)]
-        for name in names:
-            low = int(rng.integers(0, 2))
-            quotas.append(Quota(f"c{c}", name, low, int(rng.integers(low + 1, k + 1))))
-    pool = pd.DataFrame(columns)
-    extra = []
-    if household:
-        pool["address"] = [str(x) for x in rng.integers(0, n // 2 + 2, n)]
-        extra = ["address"]
-    return Instance(pool=pool, categories=list(columns), quotas=quotas, k=k, household=extra)
+DATA = SHARED_DATA / "example_small_20"
 
 
 def random_distribution(instance: Instance, seed: int, support: int = 200) -> Distribution:
@@ -64,7 +47,7 @@ def cases() -> list[tuple[Instance, Distribution]]:
     medium = random_instance(100, n=80, k=10, values=(2, 3, 2))
     medium = medium.with_quotas([Quota(q.category, q.value, 2, 7) for q in medium.quotas])
     out.append((medium, random_distribution(medium, 1, support=400)))
-    small = load_instance(DATA + "respondents.csv", DATA + "categories.csv", 20)
+    small = load_instance(DATA / "respondents.csv", DATA / "categories.csv", 20)
     out.append((small, random_distribution(small, 2)))
     return out
 
@@ -125,7 +108,7 @@ def test_seed_from_public_numbers_follows_the_documented_hash():
 
 
 def small_result() -> tuple[Instance, SelectionResult]:
-    instance = load_instance(DATA + "respondents.csv", DATA + "categories.csv", 20)
+    instance = load_instance(DATA / "respondents.csv", DATA / "categories.csv", 20)
     dist = random_distribution(instance, 3)
     return instance, SelectionResult("test", dist.marginals(), distribution=dist)
 
@@ -133,7 +116,7 @@ def small_result() -> tuple[Instance, SelectionResult]:
 def test_audit_record_and_replay_of_a_lottery(tmp_path):
     instance, result = small_result()
     for name in ("respondents.csv", "categories.csv"):
-        shutil.copy(DATA + name, tmp_path / name)
+        shutil.copy(DATA / name, tmp_path / name)
     instance.sources = {"pool": str(tmp_path / "respondents.csv"), "quotas": str(tmp_path / "categories.csv")}
     lottery = transparent_lottery(result, M=1000, seed=9)
     published = commitment(instance, "test", {"a": 1}, lottery)
@@ -166,8 +149,8 @@ def test_audit_record_and_replay_of_a_plain_draw():
     instance, result = small_result()
     panel = draw_panel(result, 21)
     record = audit_record(instance, algorithm="test", options={}, seed=21, panel=panel,
-                          files={"pool": (DATA + "respondents.csv")})
-    assert record["input_files"]["pool"]["sha256"] == hashlib.sha256(open(DATA + "respondents.csv", "rb").read()).hexdigest()
+                          files={"pool": (DATA / "respondents.csv")})
+    assert record["input_files"]["pool"]["sha256"] == hashlib.sha256(open(DATA / "respondents.csv", "rb").read()).hexdigest()
     assert "lottery" not in record
     assert replay(record, instance, result) == panel
     with pytest.raises(ReplayMismatch):
