@@ -19,27 +19,27 @@ def heatmap(frame: pd.DataFrame, label: str, columns_title: str, rows_title: str
             digits: int) -> alt.LayerChart:
     """One algorithm's cells as a heatmap: colour = members, text = the number, red outline = an identity
     the pool has but the panel leaves out."""
-    data = frame[frame["algorithm"] == label]
+    data = frame[frame["algorithm"] == label].rename(  # plain field names: "row", "column" and "count" are
+        columns={"column": "across", "row": "down", "count": "members", "left out": "left_out"})  # Vega-Lite words
     base = alt.Chart(data).encode(
-        x=alt.X("column:N", title=columns_title, sort=list(dict.fromkeys(data["column"])),
+        x=alt.X("across:N", title=columns_title, sort=list(dict.fromkeys(data["across"])),
                 axis=alt.Axis(labelAngle=0, labelLimit=120)),
-        y=alt.Y("row:N", title=rows_title, sort=list(dict.fromkeys(data["row"])), axis=alt.Axis(labelLimit=220)),
+        y=alt.Y("down:N", title=rows_title, sort=list(dict.fromkeys(data["down"])), axis=alt.Axis(labelLimit=220)),
     )
     rects = base.mark_rect(stroke="white", strokeWidth=1).encode(
-        color=alt.Color("count:Q", title="members", scale=alt.Scale(scheme="blues", domain=[0, max(maximum, 1e-9)]),
+        color=alt.Color("members:Q", title="members", scale=alt.Scale(scheme="blues", domain=[0, max(maximum, 1e-9)]),
                         legend=None),
-        tooltip=[alt.Tooltip("column:N", title=columns_title), alt.Tooltip("row:N", title=rows_title),
-                 alt.Tooltip("count:Q", title="members", format=f".{digits}f"),
+        tooltip=[alt.Tooltip("across:N", title=columns_title), alt.Tooltip("down:N", title=rows_title),
+                 alt.Tooltip("members:Q", title="members", format=f".{digits}f"),
                  alt.Tooltip("pool:Q", title="volunteers in the pool")],
     )
-    outline = base.transform_filter(alt.datum["left out"]).mark_rect(
+    outline = base.transform_filter(alt.datum.left_out).mark_rect(
         fill=None, stroke=EMPTY_STROKE, strokeWidth=2.5)
     text = base.mark_text(fontSize=11).encode(
-        text=alt.Text("count:Q", format=f".{digits}f"),
-        color=alt.condition(alt.datum.count > 0.6 * maximum, alt.value("white"), alt.value("#1f2a2e")),
+        text=alt.Text("members:Q", format=f".{digits}f"),
+        color=alt.condition(alt.datum.members > 0.6 * maximum, alt.value("white"), alt.value("#1f2a2e")),
     )
-    rows = data["row"].nunique()
-    return alt.layer(rects, outline, text).properties(title=label, height=max(120, 26 * rows))
+    return alt.layer(rects, outline, text).properties(title=label, height=alt.Step(28))
 
 
 def _draw(result: SelectionResult, count: int, seed: int) -> list[list[int]]:
