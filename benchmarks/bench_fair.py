@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import resource
 import subprocess
 import sys
 import tempfile
@@ -28,21 +27,21 @@ PUBLIC = {"example_small_20": 20, "example_large_200": 200}
 DEFAULT_INSTANCES = ["example_small_20", "example_large_200", "sf_a", "sf_d", "cca", "sf_e", "scale"]
 
 OURS = """
-import json, sys, time, numpy as np
+import json, resource, sys, time, numpy as np
 sys.path.insert(0, {root!r})
 from benchmarks.bench_fair import load
 from core.selection import run
 instance = load({name!r})
 result = run({algorithm!r}, instance, seed=0)
 p = result.marginals
-print(json.dumps({{"seconds": result.seconds, "objective": result.objective, "min": float(p.min()),
+print(json.dumps({{"seconds": result.seconds, "mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "objective": result.objective, "min": float(p.min()),
                   "nash": float(np.log(p[p > 0]).sum()), "support": result.support, "types": instance.types.size,
                   "info": {{k: v for k, v in result.info.items() if k in ("rounds", "stages", "pricing_calls", "gap",
                             "frank_wolfe_gap", "panels_generated")}}}}, default=float))
 """
 
 PEER = """
-import csv, json, math, sys, time
+import csv, json, math, resource, sys, time
 from sortition_algorithms.features import read_in_features
 from sortition_algorithms.people import read_in_people
 from sortition_algorithms.settings import Settings
@@ -66,7 +65,7 @@ for committee, p in zip(committees, probabilities):
     for person in committee:
         marginal[person] += p
 values = list(marginal.values())
-print(json.dumps({{"seconds": seconds, "min": min(values),
+print(json.dumps({{"seconds": seconds, "mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "min": min(values),
                   "nash": sum(math.log(v) for v in values if v > 0)}}))
 """
 
@@ -83,22 +82,20 @@ def load(name: str):
     return paper_shaped(name, seed=0).instance
 
 
-def run_child(argv: list[str], timeout: float) -> tuple[dict | None, float, float]:
-    """Run a subprocess; returns (its JSON output or None, wall seconds, peak RSS in MiB)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def run_child(argv: list[str], timeout: float) -> tuple[dict | None, float]:
+    """Run a subprocess; returns (its JSON output or None, wall seconds including imports).
+
+    The child reports its own algorithm seconds and peak resident memory (ru_maxrss)."""
     started = time.perf_counter()
     try:
         out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     except subprocess.TimeoutExpired:
-        return None, time.perf_counter() - started, float("nan")
+        return None, time.perf_counter() - started
     wall = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the max over all children so far: exact for the first and for any new peak
-    peak_mib = peak / 1024 if peak > before else float("nan")
     if out.returncode != 0:
         print(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "failed", file=sys.stderr)
-        return None, wall, peak_mib
-    return json.loads(out.stdout.strip().splitlines()[-1]), wall, peak_mib
+        return None, wall
+    return json.loads(out.stdout.strip().splitlines()[-1]), wall
 
 
 def export_for_peer(name: str, folder: Path) -> int:
@@ -120,31 +117,31 @@ def main() -> None:
     parser.add_argument("--peer", help="python of a virtualenv with sortition-algorithms installed")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per run")
     args = parser.parse_args()
-    print(f"{'instance':18} {'algorithm':8} {'wall s':>8} {'MiB':>7} {'objective':>14} {'min prob':>9} {'log-welfare':>12}  info")
+    print(f"{'instance':18} {'algorithm':8} {'wall s':>8} {'algo s':>8} {'MiB':>7} {'objective':>14} {'min prob':>9} {'log-welfare':>12}  info")
     for name in args.instances.split(","):
         ours: dict[str, tuple[dict | None, float]] = {}
         for algorithm in args.algorithms.split(","):
             code = OURS.format(root=str(ROOT), name=name, algorithm=algorithm)
-            result, wall, mib = run_child([sys.executable, "-c", code], args.timeout)
+            result, wall = run_child([sys.executable, "-c", code], args.timeout)
             ours[algorithm] = (result, wall)
             if result is None:
-                print(f"{name:18} {algorithm:8} {wall:8.2f} {mib:7.0f}  did not finish")
+                print(f"{name:18} {algorithm:8} {wall:8.2f}  did not finish")
                 continue
-            print(f"{name:18} {algorithm:8} {wall:8.2f} {mib:7.0f} {result['objective']:14.6f} {result['min']:9.5f} "
+            print(f"{name:18} {algorithm:8} {wall:8.2f} {result['seconds']:8.2f} {result['mib']:7.0f} {result['objective']:14.6f} {result['min']:9.5f} "
                   f"{result['nash']:12.4f}  types={result['types']} support={result['support']} {result['info']}")
         if not args.peer:
             continue
         with tempfile.TemporaryDirectory() as tmp:
             k = export_for_peer(name, Path(tmp))
             for algorithm in ("maximin", "nash"):
-                result, wall, mib = run_child([args.peer, "-c", PEER.format(), tmp, str(k), algorithm], args.timeout)
+                result, wall = run_child([args.peer, "-c", PEER.format(), tmp, str(k), algorithm], args.timeout)
                 if result is None:
-                    print(f"{name:18} peer-{algorithm:3} {wall:8.2f} {mib:7.0f}  did not finish in {args.timeout:.0f} s")
+                    print(f"{name:18} peer-{algorithm:3} {wall:8.2f}  did not finish in {args.timeout:.0f} s")
                     continue
-                print(f"{name:18} peer-{algorithm:3} {wall:8.2f} {mib:7.0f} {'':14} {result['min']:9.5f} {result['nash']:12.4f}")
+                print(f"{name:18} peer-{algorithm:3} {wall:8.2f} {result['seconds']:8.2f} {result['mib']:7.0f} {'':14} {result['min']:9.5f} {result['nash']:12.4f}")
                 mine = ours.get("leximin" if algorithm == "maximin" else "nash", (None, 0))
-                if mine[0] is not None:
-                    ratio = wall / mine[1]
+                if mine[0] is not None:  # algorithm time, without interpreter start and imports
+                    ratio = result["seconds"] / max(mine[0]["seconds"], 1e-9)
                     extra = f", welfare ours - peer = {mine[0]['nash'] - result['nash']:+.4f}" if algorithm == "nash" else ""
                     which = "leximin" if algorithm == "maximin" else "nash"
                     print(f"{'':18} ratio peer-{algorithm} / our {which}: {ratio:.1f}x{extra}")

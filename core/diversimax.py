@@ -23,6 +23,15 @@ Speed-ups used here (all exact: the optimum and every panel's objective are unch
    so the solver stops as soon as best - bound < 2/L (proven optimal) and the reported bound is
    rounded up to the grid.
 
+Measured and not kept (paper-shaped instances, 60 s, same runs): starting from the optimum of the
+order-2 model (sf_e start 3875 instead of 4064 but the same end within noise, obf no better);
+a MIP restricted to the types in the LP optimum's support (sf_e: no panel in 15 s); iterated swap
+search with random kicks (sf_e 3883 after 20 s CPU, HiGHS's own sub-MIPs reach about 3795);
+HiGHS mip_heuristic_effort 0.3. CBC (solver="cbc") used about 35% less CPU than HiGHS to prove
+optimality on sf_a/sf_d shapes (seeds 0-3) and ended with similar gaps on obf and sf_e. What remains hard:
+obf's LP bound (about 1787-1789 against panels of about 1865) does not move under branching,
+and sf_e's bound (3781.21) did not move in 298 nodes / 118 s of CPU while the best panel fell to 3791.
+
 Randomness and selection probabilities. The MIP fixes a composition x (how many of each type);
 the panel takes x_t of the N_t members of type t uniformly at random, so volunteer i of type t is
 selected with probability exactly x_t / N_t. With option `tolerance` = tau > 0 the MIP is solved

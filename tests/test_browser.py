@@ -22,7 +22,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ALGORITHMS = os.environ.get("BROWSER_TEST_ALGORITHMS", "leximin,legacy").split(",")  # override only while developing
+ALGORITHMS = ["leximin", "legacy"]
 EXAMPLE = "climate_300"
 PANEL_SIZE = 30
 CATEGORIES = 6

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 
-import cvxpy as cp
 import numpy as np
 
 from ..distribution import Distribution
@@ -21,8 +20,11 @@ from ..errors import SolverError
 from ..model import Instance, TypeSpace
 from ..selection import Progress, SelectionResult, no_progress
 from .columns import ColumnSet, Pricer, never_selectable_note, selectable_types, to_selection_result
+from .nash_master import solve_master
 
 GAP_TOLERANCE = 1e-6  # stop when the Frank-Wolfe gap is below this times the number of volunteers
+MASTER_SHARE = 0.1  # each restricted master is solved to this fraction of the final gap tolerance
+COLUMNS_PER_ROUND = 5  # local-search starts per pricing round (each may yield a new column)
 
 
 def nash_welfare(types: TypeSpace, type_probabilities: np.ndarray) -> float:
@@ -32,47 +34,39 @@ def nash_welfare(types: TypeSpace, type_probabilities: np.ndarray) -> float:
     return float(types.counts[live] @ np.log(p[live]))
 
 
-def _master(columns: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """lambda maximising sum_t N_t log(sum_c lambda_c c_t / N_t) over the given columns (live types only)."""
-    lam = cp.Variable(len(columns), nonneg=True)
-    expected = columns.T.astype(float) @ lam
-    share = counts / counts.sum()  # objective divided by n, for the solver's tolerances
-    problem = cp.Problem(cp.Maximize(share @ cp.log(expected)), [cp.sum(lam) == 1])
-    settings = {"CLARABEL": {"tol_gap_abs": 1e-11, "tol_gap_rel": 1e-11, "tol_feas": 1e-11},
-                "SCS": {"eps_abs": 1e-9, "eps_rel": 1e-9}}
-    for solver in ("CLARABEL", "SCS"):
-        try:
-            problem.solve(solver=solver, **settings[solver])
-        except cp.error.SolverError:
-            continue
-        if problem.status in ("optimal", "optimal_inaccurate") and lam.value is not None:
-            values = np.clip(lam.value, 0.0, None)
-            return values / values.sum()
-    raise SolverError(f"the Nash master problem could not be solved (status {problem.status})")
-
-
 def nash(types: TypeSpace, *, solver: str = "highs", gap_tolerance: float = GAP_TOLERANCE,
-         progress: Progress = no_progress, max_rounds: int = 10_000) -> Distribution:
-    """The Nash-welfare distribution of `types` (objective: sum of log selection probabilities)."""
+         progress: Progress = no_progress, max_rounds: int = 10_000,
+         columns_per_round: int = COLUMNS_PER_ROUND) -> Distribution:
+    """The Nash-welfare distribution of `types` (objective: sum of log selection probabilities).
+
+    Each round solves the restricted master to a gap of MASTER_SHARE * gap_tolerance * n (warm
+    Newton, `nash_master`), then prices with w = 1/p: local search from the `columns_per_round`
+    best columns, the exact MIP when that finds nothing. Only the MIP's bound can stop the loop."""
     started = time.perf_counter()
     pricer = Pricer(types, solver=solver)
     columns = ColumnSet(types)
     live = selectable_types(pricer, columns)
     seeded = time.perf_counter()
-    n_live = float(types.counts[live].sum())
-    best_gap, rounds, master_seconds = np.inf, 0, 0.0
+    N = types.counts[live].astype(float)
+    n_live = float(N.sum())
+    best_gap, rounds, master_seconds, master_iterations = np.inf, 0, 0.0, 0
+    methods: dict[str, int] = {}
+    lam = None
     while True:
         rounds += 1
         tick = time.perf_counter()
         compositions = columns.array
-        lam = _master(compositions[:, live], types.counts[live])
+        warm = None if lam is None else np.r_[lam, np.zeros(len(compositions) - len(lam))]
+        result = solve_master(compositions[:, live], N, warm, MASTER_SHARE * gap_tolerance * n_live)
+        lam = result.lam
         master_seconds += time.perf_counter() - tick
-        p = (lam @ compositions) / types.counts
-        if (p[live] <= 0).any():
-            raise SolverError("the Nash master problem left a selectable type at probability 0")
+        master_iterations += result.iterations
+        methods[result.method] = methods.get(result.method, 0) + 1
+        p = np.zeros(types.size)
+        p[live] = result.p
         weights = np.where(live, 1.0 / np.where(live, p, 1.0), 0.0)
-        new = [c for c in pricer.heuristic(weights, columns, threshold=n_live * (1 + gap_tolerance), starts=5)
-               if columns.add(c)]
+        new = [c for c in pricer.heuristic(weights, columns, threshold=n_live * (1 + gap_tolerance),
+                                           starts=columns_per_round) if columns.add(c)]
         gap = np.inf
         if not new:
             priced = pricer.exact(weights)
@@ -84,6 +78,7 @@ def nash(types: TypeSpace, *, solver: str = "highs", gap_tolerance: float = GAP_
             break
         if rounds % 10 == 0:
             progress(f"nash round {rounds}: welfare {nash_welfare(types, p):.6f}, {len(columns)} panels")
+    p = (lam @ compositions) / types.counts
     objective = nash_welfare(types, p)
     info = {
         "rounds": rounds,
@@ -92,6 +87,8 @@ def nash(types: TypeSpace, *, solver: str = "highs", gap_tolerance: float = GAP_
         "upper_bound": objective + float(best_gap),
         "min_probability": float(p[live].min()) if live.all() else 0.0,
         "types": types.size,
+        "master_iterations": master_iterations,
+        "master_methods": methods,
         "seconds": {"covering": round(seeded - started, 3), "master": round(master_seconds, 3),
                     "total": round(time.perf_counter() - started, 3)},
         **pricer.stats.as_dict(),

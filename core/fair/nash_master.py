@@ -1,0 +1,194 @@
+"""The restricted Nash master problem, solved without a modelling layer.
+
+Given P columns (valid compositions, rows of C, live types only) and type sizes N_t, find
+
+    max_lambda  f(lambda) = sum_t N_t log p_t,   p = M lambda,  M_tc = C_ct / N_t,
+    s.t.        lambda >= 0,  sum_c lambda_c = 1.
+
+f is concave; its gradient is g_c = sum_t C_ct / p_t = w . c with w_t = 1 / p_t, and
+sum_c lambda_c g_c = sum_t N_t p_t / p_t = n for every lambda. So lambda is optimal iff
+g_c <= n for every column (with equality on the support), and
+
+    gap(lambda) = max_c g_c - n >= f* - f(lambda)                          (concavity)
+
+is the restricted Frank-Wolfe gap that both solvers below drive to a tolerance.
+
+`newton_master`: a primal active-set Newton method, warm-started from the previous round's
+lambda. On the free set F (the support plus columns with g_c > n) it takes the Newton step of f
+restricted to {sum_F d = 0}:
+
+    (H_F + rho I) d = g_F - nu 1,   nu = 1'(H_F + rho I)^-1 g_F / 1'(H_F + rho I)^-1 1,
+    H_F = C_F diag(1 / (N p^2)) C_F'    (minus the Hessian of f on F; rho a tiny ridge),
+
+drops free columns at zero that the step would push negative, and moves by the exact line
+search of the 1-D concave function phi(a) = sum_t N_t log(p_t + a q_t), q = M d, capped where
+a lambda reaches 0. Near the optimum the steps are full Newton steps (quadratic convergence).
+
+`clarabel_master`: the same problem as an exponential-cone program handed to Clarabel directly
+(no cvxpy canonicalisation): variables (lambda, u), maximise sum_t (N_t / n) u_t subject to
+(u_t, 1, p_t) in K_exp (i.e. exp(u_t) <= p_t), lambda >= 0, sum lambda = 1. Used as the
+fallback if the Newton method stalls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import clarabel
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+
+from ..errors import SolverError
+
+RIDGE = 1e-12  # rho relative to the mean diagonal of H_F
+ZERO = 1e-15  # lambda below this (after a step) is treated as 0 and the column leaves the support
+
+
+@dataclass
+class MasterResult:
+    lam: np.ndarray  # distribution over the columns (sums to 1)
+    p: np.ndarray  # p = M lambda, live types
+    gap: float  # max_c g_c - n over the given columns (the restricted Frank-Wolfe gap)
+    iterations: int
+    method: str
+
+
+def gradient(C: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """g_c = sum_t C_ct / p_t for every column."""
+    return C @ (1.0 / p)
+
+
+def _line_search(p: np.ndarray, q: np.ndarray, N: np.ndarray, a_max: float) -> float:
+    """argmax over a in [0, a_max] of phi(a) = sum_t N_t log(p_t + a q_t) (phi concave, phi'(0) > 0)."""
+    def d1(a: float) -> float:
+        return float(N @ (q / (p + a * q)))
+
+    # keep p + a q > 0: a below the first type that q would empty
+    neg = q < 0
+    a_pos = float((p[neg] / -q[neg]).min()) if neg.any() else np.inf
+    hi = min(a_max, a_pos * (1 - 1e-12))
+    if d1(hi) >= 0:
+        return hi
+    lo, a = 0.0, min(1.0, hi)
+    for _ in range(100):
+        s = d1(a)
+        if s > 0:
+            lo = a
+        else:
+            hi = a
+        if hi - lo <= 1e-15 * max(hi, 1e-300):
+            break
+        curvature = float(N @ ((q / (p + a * q)) ** 2))
+        step = a + s / curvature if curvature > 0 else 0.5 * (lo + hi)
+        a = step if lo < step < hi else 0.5 * (lo + hi)
+    return lo if d1(hi) < 0 else hi
+
+
+def newton_master(C: np.ndarray, N: np.ndarray, lam0: np.ndarray, tolerance: float,
+                  max_iterations: int = 200) -> MasterResult | None:
+    """Active-set Newton for the restricted master from lam0 (feasible, p > 0); None if it stalls.
+
+    Stops when the restricted gap max_c g_c - n is at most `tolerance` (absolute)."""
+    C = np.asarray(C, dtype=float)
+    N = np.asarray(N, dtype=float)
+    n = float(N.sum())
+    lam = np.clip(np.asarray(lam0, dtype=float), 0.0, None)
+    lam /= lam.sum()
+    p = (lam @ C) / N
+    if (p <= 0).any():
+        return None
+    for it in range(1, max_iterations + 1):
+        g = gradient(C, p)
+        gap = float(g.max() - n)
+        if gap <= tolerance:
+            return MasterResult(lam, p, gap, it - 1, "newton")
+        free = (lam > 0) | (g > n + 0.5 * gap)  # the support and the columns that want to enter
+        scale = 1.0 / (N * p * p)
+        while True:
+            F = np.flatnonzero(free)
+            CF = C[F]
+            H = (CF * scale) @ CF.T
+            H[np.diag_indices_from(H)] += RIDGE * max(float(np.trace(H)) / len(F), 1e-300)
+            try:
+                factor = scipy.linalg.cho_factor(H, check_finite=False)
+            except np.linalg.LinAlgError:
+                return None
+            Hg = scipy.linalg.cho_solve(factor, g[F], check_finite=False)
+            H1 = scipy.linalg.cho_solve(factor, np.ones(len(F)), check_finite=False)
+            nu = Hg.sum() / H1.sum()
+            d = Hg - nu * H1
+            blocked = (lam[F] <= 0) & (d < 0)
+            if not blocked.any():
+                break
+            free[F[blocked]] = False
+            if not free.any():
+                return None
+        q = (d @ CF) / N
+        if float(g[F] @ d) <= 0:  # no ascent left in floating point
+            return None
+        shrinking = d < 0
+        a_max = float((lam[F][shrinking] / -d[shrinking]).min()) if shrinking.any() else np.inf
+        a = _line_search(p, q, N, a_max)
+        if not np.isfinite(a) or a <= 0:
+            return None
+        lam[F] += a * d
+        if a == a_max:  # the blocking column leaves the support exactly
+            lam[F[shrinking][np.argmin(lam[F][shrinking] / -d[shrinking])]] = 0.0
+        lam[lam < ZERO] = 0.0
+        lam /= lam.sum()
+        p = (lam @ C) / N
+        if (p <= 0).any():
+            return None
+    return None
+
+
+def clarabel_master(C: np.ndarray, N: np.ndarray, tolerance: float = 1e-10) -> MasterResult:
+    """The restricted master as an exponential-cone program, solved by Clarabel directly."""
+    C = np.asarray(C, dtype=float)
+    N = np.asarray(N, dtype=float)
+    P, T = C.shape
+    n = float(N.sum())
+    M = sp.csr_matrix(C.T / N[:, None])  # T x P
+    # x = (lambda (P), u (T)); rows: sum lambda = 1 (zero cone), -lambda <= 0 (nonneg),
+    # then per type t the exp-cone triple s = (u_t, 1, p_t) = b - A x.
+    eye_t = sp.identity(T, format="csr")
+    trip_u = sp.hstack([sp.csr_matrix((T, P)), -eye_t])
+    trip_1 = sp.csr_matrix((T, P + T))
+    trip_p = sp.hstack([-M, sp.csr_matrix((T, T))])
+    triples = sp.vstack([trip_u, trip_1, trip_p]).tocsr()
+    order = np.arange(3 * T).reshape(3, T).T.reshape(-1)  # interleave (u_t, 1, p_t)
+    A = sp.vstack([sp.hstack([sp.csr_matrix(np.ones((1, P))), sp.csr_matrix((1, T))]),
+                   sp.hstack([-sp.identity(P), sp.csr_matrix((P, T))]),
+                   triples[order]]).tocsc()
+    b = np.r_[1.0, np.zeros(P), np.tile([0.0, 1.0, 0.0], T)]
+    q = np.r_[np.zeros(P), -N / n]
+    cones = [clarabel.ZeroConeT(1), clarabel.NonnegativeConeT(P)] + [clarabel.ExponentialConeT()] * T
+    settings = clarabel.DefaultSettings()
+    settings.verbose = False
+    settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = tolerance
+    settings.max_iter = 500
+    solution = clarabel.DefaultSolver(sp.csc_matrix((P + T, P + T)), q, A, b, cones, settings).solve()
+    if str(solution.status) not in ("Solved", "AlmostSolved"):
+        raise SolverError(f"the Nash master problem could not be solved (Clarabel status {solution.status})")
+    lam = np.clip(np.asarray(solution.x[:P]), 0.0, None)
+    lam /= lam.sum()
+    p = (lam @ C) / N
+    if (p <= 0).any():
+        raise SolverError("the Nash master problem left a selectable type at probability 0")
+    gap = float(gradient(C, p).max() - n)
+    return MasterResult(lam, p, gap, int(solution.iterations), "clarabel")
+
+
+def solve_master(C: np.ndarray, N: np.ndarray, lam0: np.ndarray | None, tolerance: float) -> MasterResult:
+    """Newton from the warm start lam0 (uniform if None); Clarabel, then Newton polishing, if it stalls."""
+    P = len(C)
+    start = np.full(P, 1.0 / P) if lam0 is None else lam0
+    result = newton_master(C, N, start, tolerance)
+    if result is not None:
+        return result
+    fallback = clarabel_master(C, N)
+    if fallback.gap <= tolerance:
+        return fallback
+    polished = newton_master(C, N, fallback.lam, tolerance)
+    return polished if polished is not None and polished.gap < fallback.gap else fallback
