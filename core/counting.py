@@ -17,6 +17,7 @@ stays valid; symmetric, so uniform over valid panels it reaches) for approximate
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -24,16 +25,22 @@ import numpy as np
 from scipy.special import gammaln
 
 from .distribution import Distribution
-from .enumeration import TooManyPanels, valid_compositions
+from .enumeration import TooManyPanels
 from .errors import InfeasibleQuotas, SolverError
 from .model import Instance, TypeSpace
 from .panel_model import PanelModel
 from .selection import Progress, SelectionResult, no_progress
 
 STATE_LIMIT = 300_000  # states of the dynamic programme, over all layers
-EDGE_LIMIT = 4_000_000  # transitions of the dynamic programme
+EDGE_LIMIT = 500_000  # transitions of the dynamic programme, over all layers
+PAIR_LIMIT = 4_000_000  # (state, option) pairs examined, over all layers; checked before each layer
+DP_TIME_LIMIT = 5.0  # seconds; a safety net behind the size limits
+CHUNK_ELEMENTS = 2_000_000  # states x options x quotas examined at once
 ENUMERATION_LIMIT = 50_000  # compositions for an explicit uniform distribution
 ESTIMATE_SAMPLES = 1000
+CHAIN_STEPS = 100_000  # recorded steps of the Markov chain, by default
+CHAIN_STEP_LIMIT = 2_000_000  # burn-in plus recorded steps, whatever the options say
+CHAIN_COUNT_SAMPLES = 300  # importance samples for the panel-count estimate of the chain tier
 
 
 class TooManyStates(Exception):
@@ -123,93 +130,187 @@ class Lookahead:
         return good & (seats[..., closing] >= types.lower[closing]).all(axis=-1)
 
 
+def _unique_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct rows, inverse) like np.unique(axis=0), fast: each row is packed into mixed-radix int64
+    codes over the columns' observed ranges (one code when the ranges allow, else a lexsort of a few)."""
+    lo = keys.min(axis=0).astype(np.int64)
+    span = keys.max(axis=0).astype(np.int64) - lo + 1
+    codes: list[np.ndarray] = []
+    code, radix = np.zeros(len(keys), dtype=np.int64), 1
+    for c in range(keys.shape[1]):
+        if radix * int(span[c]) >= 2 ** 62:
+            codes.append(code)
+            code, radix = np.zeros(len(keys), dtype=np.int64), 1
+        code = code * span[c] + (keys[:, c] - lo[c])
+        radix *= int(span[c])
+    codes.append(code)
+    if len(codes) == 1:
+        _, first, inverse = np.unique(codes[0], return_index=True, return_inverse=True)
+        return keys[first], inverse.reshape(-1)
+    order = np.lexsort(codes[::-1])
+    changed = np.zeros(len(keys), dtype=bool)
+    changed[0] = True
+    for part in codes:
+        ordered = part[order]
+        changed[1:] |= ordered[1:] != ordered[:-1]
+    inverse = np.empty(len(keys), dtype=np.int64)
+    inverse[order] = np.cumsum(changed) - 1
+    return keys[order[changed]], inverse
+
+
+def _scatter_sum(values: np.ndarray, index: np.ndarray, size: int) -> np.ndarray:
+    """out[i] = sum of values[e] over e with index[e] = i (object arrays: exact Python integers)."""
+    out = np.zeros(size, dtype=object)
+    if len(index) == 0:
+        return out
+    order = np.argsort(index, kind="stable")
+    idx = index[order]
+    starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
+    out[idx[starts]] = np.add.reduceat(values[order], starts)
+    return out
+
+
 @dataclass
 class PanelCounter:
-    """The layered dynamic programme over units; exact count, type marginals and uniform sampling."""
+    """The layered dynamic programme over units; exact count, type marginals and uniform sampling.
+
+    Layer u holds the distinct states (seats so far, seats of the quotas still open) reachable after
+    u units; forward[u][s] counts the ways to reach s, backward[u][s] the ways to complete a panel
+    from s (Python integers, exact)."""
 
     types: TypeSpace
     units: list[Unit]
-    layers: list[dict[tuple, int]]  # per layer: state -> index
-    forward: list[list[int]]  # prefix ways to reach each state
-    backward: list[list[int]]  # ways to complete a panel from each state
+    layer_sizes: list[int]  # states per layer
+    forward: list[np.ndarray]  # object arrays: prefix ways to reach each state
+    backward: list[np.ndarray]  # object arrays: ways to complete a panel from each state
     edges: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # per unit: (source, option, target)
 
     @staticmethod
-    def build(types: TypeSpace, state_limit: int = STATE_LIMIT, edge_limit: int = EDGE_LIMIT) -> "PanelCounter":
+    def build(types: TypeSpace, state_limit: int = STATE_LIMIT, edge_limit: int = EDGE_LIMIT,
+              time_limit: float = DP_TIME_LIMIT, pair_limit: int = PAIR_LIMIT) -> "PanelCounter":
+        """Build the layers, giving up with TooManyStates as soon as a bound would be passed.
+
+        Before a layer is expanded, its (states x options) candidate transitions are counted against
+        `pair_limit`; while it is expanded, transitions are counted against `edge_limit` chunk by chunk
+        and the clock against `time_limit`, and its distinct states against `state_limit` - so the
+        work done before giving up is bounded by the limits, whatever the instance."""
         units = units_of(types)
-        U, Q, k = len(units), len(types.lower), types.k
+        U, Q = len(units), len(types.lower)
         look = Lookahead(types, units)
         if any(look.last[q] < 0 and types.lower[q] > 0 for q in range(Q)):
             raise InfeasibleQuotas("a quota minimum is set for a value nobody in the pool has")
+        deadline = time.monotonic() + time_limit
         active = [np.flatnonzero((look.first <= u) & (look.last > u)) for u in range(U)]  # open after unit u
-        layers: list[dict[tuple, int]] = [{(0,): 0}]
-        states_full = [np.zeros((1, Q), dtype=np.int64)]
-        sizes_of = [np.zeros(1, dtype=np.int64)]
-        edges = []
-        total_states, total_edges = 1, 0
+        full = np.zeros((1, Q), dtype=np.int64)  # seats of the open quotas (0 elsewhere), per state
+        size = np.zeros(1, dtype=np.int64)
+        layer_sizes, edges = [1], []
+        total_states, total_edges, total_pairs = 1, 0, 0
+        if total_states > state_limit:
+            raise TooManyStates(f"more than {state_limit} states")
         for u, unit in enumerate(units):
-            new_index: dict[tuple, int] = {}
-            new_full, new_sizes, src, opt, dst = [], [], [], [], []
-            for i, (seats, size) in enumerate(zip(states_full[-1], sizes_of[-1])):
-                s2 = seats[None, :] + unit.deltas
-                z2 = size + unit.sizes
-                ok = look.ok(u, s2, z2)
-                for o in np.flatnonzero(ok):
-                    key = (int(z2[o]), *s2[o, active[u]].tolist())
-                    j = new_index.get(key)
-                    if j is None:
-                        j = new_index[key] = len(new_index)
-                        full = np.zeros(Q, dtype=np.int64)
-                        full[active[u]] = s2[o, active[u]]
-                        new_full.append(full)
-                        new_sizes.append(int(z2[o]))
-                    src.append(i)
-                    opt.append(int(o))
-                    dst.append(j)
-            total_states += len(new_index)
+            O = len(unit.sizes)
+            total_pairs += len(size) * O
+            if total_pairs > pair_limit:
+                raise TooManyStates(f"more than {pair_limit} candidate transitions (at unit {u + 1} of {U})")
+            chunk = max(1, CHUNK_ELEMENTS // max(1, O * Q))
+            src_parts, opt_parts, key_parts = [], [], []
+            layer_edges = 0
+            for lo in range(0, len(size), chunk):
+                if time.monotonic() > deadline:
+                    raise TooManyStates(f"the dynamic programme took more than {time_limit:g} s (at unit {u + 1} of {U})")
+                s2 = full[lo:lo + chunk, None, :] + unit.deltas[None, :, :]
+                z2 = size[lo:lo + chunk, None] + unit.sizes[None, :]
+                rows, opts = np.nonzero(look.ok(u, s2, z2))
+                layer_edges += len(rows)
+                if total_edges + layer_edges > edge_limit:
+                    raise TooManyStates(f"more than {edge_limit} transitions (at unit {u + 1} of {U})")
+                src_parts.append(rows + lo)
+                opt_parts.append(opts)
+                key_parts.append(np.column_stack([z2[rows, opts], s2[rows, opts][:, active[u]]]).astype(np.int32))
+            src = np.concatenate(src_parts) if src_parts else np.zeros(0, dtype=np.int64)
+            opt = np.concatenate(opt_parts) if opt_parts else np.zeros(0, dtype=np.int64)
+            keys = np.concatenate(key_parts) if key_parts else np.zeros((0, 1 + len(active[u])), dtype=np.int32)
+            if len(keys) == 0:
+                raise InfeasibleQuotas("no panel meets every quota")
+            distinct, dst = _unique_rows(keys)
+            total_states += len(distinct)
             total_edges += len(src)
-            if total_states > state_limit or total_edges > edge_limit:
-                raise TooManyStates(f"more than {state_limit} states or {edge_limit} transitions")
-            layers.append(new_index)
-            states_full.append(np.array(new_full, dtype=np.int64).reshape(-1, Q))
-            sizes_of.append(np.array(new_sizes, dtype=np.int64))
-            edges.append((np.array(src, dtype=np.int64), np.array(opt, dtype=np.int64), np.array(dst, dtype=np.int64)))
-        forward = [[1]]
-        for u, unit in enumerate(units):
-            nxt = [0] * len(layers[u + 1])
-            for i, o, j in zip(*(e.tolist() for e in edges[u])):
-                nxt[j] += forward[u][i] * unit.mults[o]
-            forward.append(nxt)
-        backward: list[list[int]] = [[1] * len(layers[U])]
+            if total_states > state_limit:
+                raise TooManyStates(f"more than {state_limit} states (at unit {u + 1} of {U})")
+            full = np.zeros((len(distinct), Q), dtype=np.int64)
+            full[:, active[u]] = distinct[:, 1:]
+            size = distinct[:, 0].astype(np.int64)
+            layer_sizes.append(len(distinct))
+            edges.append((src.astype(np.int64), opt.astype(np.int64), dst.reshape(-1).astype(np.int64)))
+        mults = [np.array(unit.mults, dtype=object) for unit in units]
+        forward = [np.ones(1, dtype=object)]
+        for u in range(U):
+            src, opt, dst = edges[u]
+            forward.append(_scatter_sum(forward[u][src] * mults[u][opt], dst, layer_sizes[u + 1]))
+        backward = [np.ones(layer_sizes[U], dtype=object)]
         for u in range(U - 1, -1, -1):
-            here = [0] * len(layers[u])
-            for i, o, j in zip(*(e.tolist() for e in edges[u])):
-                here[i] += units[u].mults[o] * backward[0][j]
-            backward.insert(0, here)
-        return PanelCounter(types, units, layers, forward, backward, edges)
+            src, opt, dst = edges[u]
+            backward.insert(0, _scatter_sum(mults[u][opt] * backward[0][dst], src, layer_sizes[u]))
+        return PanelCounter(types, units, layer_sizes, forward, backward, edges)
 
     @property
     def count(self) -> int:
         """Number of quota-satisfying panels (sets of volunteers)."""
-        return sum(self.forward[-1])
+        return int(sum(self.forward[-1]))
 
     @property
     def states(self) -> int:
-        return sum(len(layer) for layer in self.layers)
+        return int(sum(self.layer_sizes))
+
+    def composition_count(self) -> int:
+        """Number of valid compositions: paths from the first to the last layer (every way 1)."""
+        ways = np.ones(1, dtype=object)
+        for u, (src, opt, dst) in enumerate(self.edges):
+            ways = _scatter_sum(ways[src], dst, self.layer_sizes[u + 1])
+        return int(sum(ways))
+
+    def compositions(self, limit: int) -> tuple[np.ndarray, np.ndarray]:
+        """Every valid composition (rows) and the number of panels it stands for (object ints).
+
+        Paths are extended layer by layer along edges that can still be completed (backward > 0), so
+        every partial path is the prefix of at least one composition and the work is O(#compositions x
+        #units). Raises TooManyPanels when there are more than `limit`."""
+        if self.composition_count() > limit:
+            raise TooManyPanels(f"more than {limit} valid compositions")
+        state = np.zeros(1, dtype=np.int64)
+        comps = np.zeros((1, self.types.size), dtype=np.int64)
+        ways = np.ones(1, dtype=object)
+        for u, unit in enumerate(self.units):
+            src, opt, dst = self.edges[u]
+            alive = np.array([b != 0 for b in self.backward[u + 1][dst]], dtype=bool)
+            src, opt, dst = src[alive], opt[alive], dst[alive]
+            order = np.argsort(src, kind="stable")
+            src, opt, dst = src[order], opt[order], dst[order]
+            first = np.searchsorted(src, state, side="left")
+            degree = np.searchsorted(src, state, side="right") - first
+            path = np.repeat(np.arange(len(state)), degree)
+            edge = np.repeat(first, degree) + (np.arange(len(path)) - np.repeat(np.cumsum(degree) - degree, degree))
+            comps, ways, state = comps[path], ways[path] * np.array(unit.mults, dtype=object)[opt[edge]], dst[edge]
+            pick_type, pick_count = _picks(unit)
+            chosen = opt[edge]
+            has = pick_type[chosen] >= 0
+            comps[np.flatnonzero(has), pick_type[chosen][has]] += pick_count[chosen][has]
+        return comps, ways
 
     def expected_seats(self) -> list[Fraction]:
-        """E[c_t] under the uniform distribution over valid panels, exactly."""
+        """E[c_t] under the uniform distribution over valid panels, exactly:
+        sum over edges (s, o, s') of F(s) mult(o) B(s') c_t(o) / #panels."""
         total = self.count
         if total == 0:
             raise InfeasibleQuotas("no panel meets every quota")
-        sums = [0] * self.types.size
+        sums = np.zeros(self.types.size, dtype=object)
         for u, unit in enumerate(self.units):
-            for i, o, j in zip(*(e.tolist() for e in self.edges[u])):
-                if unit.picks[o]:
-                    ways = self.forward[u][i] * unit.mults[o] * self.backward[u + 1][j]
-                    for t, c in unit.picks[o]:
-                        sums[t] += ways * c
-        return [Fraction(s, total) for s in sums]
+            src, opt, dst = self.edges[u]
+            pick_type, pick_count = _picks(unit)
+            keep = pick_type[opt] >= 0
+            ways = self.forward[u][src[keep]] * np.array(unit.mults, dtype=object)[opt[keep]] * self.backward[u + 1][dst[keep]]
+            sums += _scatter_sum(ways * pick_count[opt[keep]].astype(object), pick_type[opt[keep]], self.types.size)
+        return [Fraction(int(s), total) for s in sums]
 
     def type_marginals(self) -> np.ndarray:
         """Selection probability of a member of each type: E[c_t] / N_t."""
@@ -232,6 +333,18 @@ class PanelCounter:
                 comp[t] += c
             state = int(dst[e])
         return comp
+
+
+def _picks(unit: Unit) -> tuple[np.ndarray, np.ndarray]:
+    """Per option: the one type it seats volunteers of (-1: none) and how many."""
+    pick_type = np.full(len(unit.picks), -1, dtype=np.int64)
+    pick_count = np.zeros(len(unit.picks), dtype=np.int64)
+    for o, picks in enumerate(unit.picks):
+        if len(picks) > 1:
+            raise ValueError("an option of a unit seats more than one type")
+        for t, c in picks:
+            pick_type[o], pick_count[o] = t, c
+    return pick_type, pick_count
 
 
 @dataclass(frozen=True)
@@ -320,101 +433,154 @@ def count_panels(source: Instance | TypeSpace, *, state_limit: int = STATE_LIMIT
 class SwapChain:
     """Markov chain on valid panels: swap a uniformly chosen member for a uniformly chosen non-member,
     keep the swap if the panel stays valid. Symmetric proposals: the uniform distribution on valid
-    panels (of the start's connected class) is stationary."""
+    panels (of the start's connected class) is stationary.
+
+    A step costs O(quotas touched by the two types), independent of the pool size: the panel is kept
+    as the list of its members' types and the rest of the pool as the list of the others' types."""
 
     def __init__(self, types: TypeSpace, start: np.ndarray):
         self.types = types
         self.start = np.asarray(start, dtype=np.int64)
         self.n = int(types.counts.sum())
+        self.quotas_of = [np.flatnonzero(types.A[:, t]).tolist() for t in range(types.size)]
+        self.household_of = np.full(types.size, -1, dtype=np.int64)
+        for h, group in enumerate(types.households):
+            self.household_of[np.asarray(group, dtype=np.int64)] = h
 
-    def run(self, comp: np.ndarray, steps: int, rng: np.random.Generator, record: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Run `steps` swaps from comp; returns (final composition, sum of compositions visited)."""
+    def run(self, comp: np.ndarray, steps: int, rng: np.random.Generator, record: bool = False,
+            progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Run `steps` swaps from comp; returns (final composition, sum over the steps of the
+        composition after each step: divided by steps and N_t, the estimated type probabilities)."""
         types, k = self.types, self.types.k
-        comp = comp.copy()
-        seats = types.A @ comp
+        comp = np.asarray(comp, dtype=np.int64).copy()
+        seated_types = np.repeat(np.arange(types.size), comp)
+        seated = seated_types.tolist()
+        free = np.repeat(np.arange(types.size), types.counts - comp).tolist()
+        seats = (types.A @ comp).tolist()
+        lower, upper = types.lower.tolist(), types.upper.tolist()
+        quotas_of, household_of = self.quotas_of, self.household_of.tolist()
+        homes = self.household_of[seated_types]
+        in_household = np.bincount(homes[homes >= 0], minlength=len(types.households)).tolist()
         total = np.zeros(types.size, dtype=np.float64)
-        outs = rng.random((steps, 2))
+        last = 0  # the current composition has held since step `last`
+        report = max(1, steps // 10)
+        out_pick = rng.integers(0, k, size=steps).tolist() if k else [0] * steps
+        in_pick = rng.integers(0, max(self.n - k, 1), size=steps).tolist()
         for step in range(steps):
-            a = int(np.searchsorted(np.cumsum(comp), outs[step, 0] * k, side="right"))
-            free = types.counts - comp
-            b = int(np.searchsorted(np.cumsum(free), outs[step, 1] * (self.n - k), side="right"))
-            if a != b and a < types.size and b < types.size:
-                new_seats = seats - types.A[:, a] + types.A[:, b]
-                if (new_seats >= types.lower).all() and (new_seats <= types.upper).all():
-                    comp[a] -= 1
-                    comp[b] += 1
-                    if types.households and not types.is_valid(comp):
-                        comp[a] += 1
-                        comp[b] -= 1
-                    else:
-                        seats = new_seats
+            if progress is not None and step and step % report == 0:
+                progress(f"Markov chain: {step:,} of {steps:,} steps")
+            if self.n == k:
+                break
+            i, j = out_pick[step], in_pick[step]
+            a, b = seated[i], free[j]
+            if a == b:
+                continue
+            qa, qb = quotas_of[a], quotas_of[b]
+            if any(seats[q] - 1 < lower[q] for q in qa if q not in qb):
+                continue
+            if any(seats[q] + 1 > upper[q] for q in qb if q not in qa):
+                continue
+            ha, hb = household_of[a], household_of[b]
+            if hb >= 0 and hb != ha and in_household[hb] >= 1:
+                continue
             if record:
-                total += comp
+                total += comp * (step - last)
+                last = step
+            for q in qa:
+                seats[q] -= 1
+            for q in qb:
+                seats[q] += 1
+            if ha >= 0:
+                in_household[ha] -= 1
+            if hb >= 0:
+                in_household[hb] += 1
+            seated[i], free[j] = b, a
+            comp[a] -= 1
+            comp[b] += 1
+        if record:
+            total += comp * (steps - last)
         return comp, total
 
 
-def _exact_uniform(types: TypeSpace, limit: int) -> tuple[Distribution, np.ndarray, int]:
-    """Uniform over valid panels from enumerated compositions: p_c = prod_t binom(N_t, c_t) / #panels."""
-    comps = valid_compositions(types, limit)
-    if len(comps) == 0:
-        raise InfeasibleQuotas("no panel meets every quota")
-    weights = [math.prod(math.comb(int(n), int(c)) for n, c in zip(types.counts, row)) for row in comps]
-    total = sum(weights)
-    seats = [sum(w * int(row[t]) for w, row in zip(weights, comps)) for t in range(types.size)]
-    marginals = np.array([float(Fraction(s, total * int(n))) for s, n in zip(seats, types.counts)])
-    dist = Distribution(types, comps, np.array([w / total for w in weights]), info={"panels": total})
-    return dist, marginals, total
+def _exact_uniform(counter: PanelCounter, limit: int) -> tuple[Distribution, int]:
+    """Uniform over valid panels from the compositions the DP enumerates:
+    p_c = prod_t binom(N_t, c_t) / #panels (TooManyPanels when there are more than `limit`)."""
+    comps, weights = counter.compositions(limit)
+    total = counter.count
+    probabilities = np.array([int(w) / total for w in weights])
+    return Distribution(counter.types, comps, probabilities, info={"panels": total}), total
+
+
+def _checked(types: TypeSpace, comp: np.ndarray, rng: np.random.Generator) -> list[int]:
+    """The panel of a sampled composition, after checking it against every quota."""
+    if not types.is_valid(comp):
+        raise SolverError(f"internal error: sampled panel breaks the quotas: {types.violations(comp)}")
+    return types.expand(comp, rng)
 
 
 def select(instance: Instance, *, seed: int, options: dict, progress: Progress = no_progress) -> SelectionResult:
     """Every quota-satisfying panel equally likely (the maximally random baseline).
 
-    Options: "composition_limit" (explicit distribution up to this many compositions), "state_limit"
-    (dynamic programme), "chain_steps" and "mixing_steps" (Markov chain when both are too large).
+    Tiers, each with bounded work: (1) dynamic programming (bounded by "state_limit", "edge_limit",
+    "pair_limit" and "dp_time_limit" seconds; it gives up before passing them) gives the exact count
+    and marginals; (2) when the valid compositions number at most "composition_limit" they are listed
+    from the DP's graph into an explicit distribution, else panels are sampled exactly from the DP;
+    (3) when the DP gives up, a swap Markov chain of "mixing_steps" burn-in plus "chain_steps" recorded
+    steps (together at most CHAIN_STEP_LIMIT) estimates the marginals (info["exact"] = False), each
+    drawn panel is the end of a fresh chain of "mixing_steps", and "count_samples" importance
+    samples estimate the number of panels.
     """
     types = instance.types
     rng = np.random.default_rng(seed)
     limit = int(options.get("composition_limit", ENUMERATION_LIMIT))
+    state_limit = int(options.get("state_limit", STATE_LIMIT))
     try:
-        dist, type_marginals, total = _exact_uniform(types, limit)
+        counter = PanelCounter.build(types, state_limit, int(options.get("edge_limit", EDGE_LIMIT)),
+                                     float(options.get("dp_time_limit", DP_TIME_LIMIT)),
+                                     int(options.get("pair_limit", PAIR_LIMIT)))
+    except TooManyStates as reason:
+        progress(f"dynamic programming gave up ({reason}); sampling with a Markov chain")
+        return _chain_select(types, rng, seed, options, progress)
+    if counter.count == 0:
+        raise InfeasibleQuotas("no panel meets every quota")
+    progress(f"{counter.count} panels counted exactly ({counter.states} states)")
+    marginals = counter.type_marginals()[types.of_volunteer]
+    try:
+        dist, total = _exact_uniform(counter, limit)
+        dist.verify()
         progress(f"{dist.support} compositions, {total} panels")
-        return SelectionResult("uniform", type_marginals[types.of_volunteer], distribution=dist,
+        return SelectionResult("uniform", marginals, distribution=dist,
                                info={"exact": True, "method": "enumeration", "panels": total,
-                                     "compositions": dist.support})
+                                     "compositions": dist.support, "states": counter.states})
     except TooManyPanels:
-        progress(f"more than {limit} compositions; counting by dynamic programming")
-    try:
-        counter = PanelCounter.build(types, int(options.get("state_limit", STATE_LIMIT)))
-        if counter.count == 0:
-            raise InfeasibleQuotas("no panel meets every quota")
+        progress(f"more than {limit} compositions; sampling exactly from the dynamic programme")
+    return SelectionResult("uniform", marginals, sampler=lambda r: _checked(types, counter.sample_composition(r), r),
+                           info={"exact": True, "method": "dynamic programming", "panels": counter.count,
+                                 "states": counter.states})
 
-        def exact_sampler(r: np.random.Generator) -> list[int]:
-            comp = counter.sample_composition(r)
-            if not types.is_valid(comp):
-                raise SolverError(f"internal error: sampled panel breaks the quotas: {types.violations(comp)}")
-            return types.expand(comp, r)
 
-        return SelectionResult("uniform", counter.type_marginals()[types.of_volunteer], sampler=exact_sampler,
-                               info={"exact": True, "method": "dynamic programming", "panels": counter.count,
-                                     "states": counter.states})
-    except TooManyStates:
-        progress("too many states; estimating with a Markov chain")
+def _chain_select(types: TypeSpace, rng: np.random.Generator, seed: int, options: dict,
+                  progress: Progress) -> SelectionResult:
+    """The Markov-chain tier of `select`: estimated marginals = average composition over the recorded
+    steps / N_t; at most CHAIN_STEP_LIMIT steps in all."""
     start = PanelModel(types).best(rng.random(types.size)).composition
     chain = SwapChain(types, start)
-    mixing = int(options.get("mixing_steps", 20 * types.k + 2000))
-    steps = int(options.get("chain_steps", 100_000))
+    mixing = min(int(options.get("mixing_steps", 20 * types.k + 2000)), CHAIN_STEP_LIMIT // 2)
+    steps = max(1, min(int(options.get("chain_steps", CHAIN_STEPS)), CHAIN_STEP_LIMIT - mixing))
+    progress(f"Markov chain: {mixing:,} burn-in steps, then {steps:,} recorded steps")
     current, _ = chain.run(start, mixing, rng)
-    _, visited = chain.run(current, steps, rng, record=True)
+    _, visited = chain.run(current, steps, rng, record=True, progress=progress)
     estimate = visited / steps / types.counts
-
-    def chain_sampler(r: np.random.Generator) -> list[int]:
-        comp, _ = chain.run(chain.start, mixing, r)
-        if not types.is_valid(comp):
-            raise SolverError(f"internal error: sampled panel breaks the quotas: {types.violations(comp)}")
-        return types.expand(comp, r)
-
-    count = estimate_count(types, seed=seed)
-    return SelectionResult("uniform", estimate[types.of_volunteer], sampler=chain_sampler,
-                           info={"exact": False, "method": "markov chain", "chain_steps": steps,
-                                 "mixing_steps": mixing, "panels_estimate": count.count,
-                                 "panels_log10": count.log10, "panels_standard_error": count.standard_error})
+    samples = int(options.get("count_samples", CHAIN_COUNT_SAMPLES))
+    count = estimate_count(types, samples, seed=seed)
+    found = count.info.get("valid_samples", 0) > 0  # else the estimate says nothing (not "0 panels")
+    size = f"about 10^{count.log10:.1f} panels" if found else "too many panels to estimate their number"
+    progress(f"Markov chain done: {steps:,} recorded steps; {size}")
+    return SelectionResult("uniform", estimate[types.of_volunteer],
+                           sampler=lambda r: _checked(types, chain.run(chain.start, mixing, r)[0], r),
+                           info={"exact": False, "method": "markov chain", "chain_steps": mixing + steps,
+                                 "chain_step_limit": CHAIN_STEP_LIMIT, "mixing_steps": mixing,
+                                 "sample_size": steps, "panels_estimate": float(count.count) if found else None,
+                                 "panels_log10": float(count.log10) if found else None,
+                                 "panels_standard_error": float(count.standard_error) if found else None,
+                                 "count_samples": samples})

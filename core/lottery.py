@@ -3,7 +3,8 @@
 Transparent lottery (Flanigan, Kehne, Procaccia, "Fair sortition made transparent", NeurIPS 2021):
 a distribution over panels becomes M tickets, each a concrete panel, and the draw is a uniform
 number from 1 to M. Composition j of probability p_j gets m_j tickets, m_j in {floor(M p_j),
-ceil(M p_j)}, sum m_j = M, chosen by an integer program that minimises
+ceil(M p_j)}, sum m_j = M, chosen (seeded systematic rounding, then an exchange local search with
+exact evaluation; optionally a time-limited integer program) to make small
     max_t | sum_j m_j c_jt / (M N_t) - pi_t |        (pi_t: exact type probability),
 then the seats of type t are dealt round-robin over a seeded permutation of its N_t members, so each
 member sits on floor(S_t/N_t) or ceil(S_t/N_t) tickets, S_t = sum_j m_j c_jt. A volunteer's lottery
@@ -35,7 +36,12 @@ from .model import Instance, TypeSpace
 from .selection import SelectionResult
 
 DEFAULT_TICKETS = 1000
-ROUNDING_TIME_LIMIT = 10.0  # seconds for the rounding integer program; systematic rounding after that
+# Seconds for the optional rounding integer program after the exchange search; 0 (default) skips it.
+# The exchange search is bounded by counts, not by the clock, so the ticket table depends only on the
+# distribution, M and the seed (replay rebuilds it); a time-limited IP would make it machine-dependent.
+ROUNDING_TIME_LIMIT = 0.0
+EXCHANGE_ROUNDS = 500  # exchanges at most
+PAIR_BUDGET = 1_000_000  # deviations evaluated per exchange round
 SEED_RULE = "SHA-256 of the numbers written in decimal, joined by ',' without spaces; first 8 bytes big-endian"
 TICKET_RULE = "ticket = numpy.random.default_rng(seed).integers(1, M + 1)"
 
@@ -123,13 +129,52 @@ def _type_deviation(dist: Distribution, counts: np.ndarray, M: int) -> float:
     return float(np.abs(seats / (M * dist.types.counts) - dist.type_probabilities()).max())
 
 
+def _exchange_search(D: np.ndarray, W: np.ndarray, x: np.ndarray, rounds: int = EXCHANGE_ROUNDS) -> tuple[np.ndarray, np.ndarray]:
+    """Local search over the round-ups x (boolean over candidates; their number stays fixed).
+
+    D: type deviations of x, W[j]: change of D when candidate j rounds up. One round evaluates the
+    exchanges "j rounds down, i rounds up" (D' = D - W[j] + W[i]) exactly and applies the best by
+    (max |D'|, sum D'^2), lexicographically, if it improves on D; that pair strictly decreases, so
+    the search ends. With many candidates only the exchanges most relevant to the worst type are
+    evaluated (at most PAIR_BUDGET numbers per round). Returns (x, D)."""
+    x, D = x.copy(), D.copy()
+    T = W.shape[1]
+    side = max(2, int(np.sqrt(PAIR_BUDGET / max(T, 1))))
+    for _ in range(rounds):
+        ones, zeros = np.flatnonzero(x), np.flatnonzero(~x)
+        if len(ones) == 0 or len(zeros) == 0:
+            break
+        worst, square = np.abs(D).max(), float(D @ D)
+        t = int(np.abs(D).argmax())
+        sign = 1.0 if D[t] > 0 else -1.0
+        if len(ones) > side:  # rounding these down moves the worst type the right way most
+            ones = ones[np.argsort(-sign * W[ones, t], kind="stable")[:side]]
+        if len(zeros) > side:
+            zeros = zeros[np.argsort(sign * W[zeros, t], kind="stable")[:side]]
+        new = D[None, None, :] - W[ones][:, None, :] + W[zeros][None, :, :]
+        new_max, new_square = np.abs(new).max(axis=2), (new * new).sum(axis=2)
+        better = (new_max < worst * (1 - 1e-12)) | ((new_max <= worst * (1 + 1e-12)) & (new_square < square * (1 - 1e-12)))
+        if not better.any():
+            break
+        rows, cols = np.nonzero(better)
+        best = np.lexsort((new_square[rows, cols], new_max[rows, cols]))[0]
+        j, i = ones[rows[best]], zeros[cols[best]]
+        x[j], x[i] = False, True
+        D = new[rows[best], cols[best]]
+    return x, D
+
+
 def round_to_tickets(dist: Distribution, M: int, rng: np.random.Generator,
                      time_limit: float = ROUNDING_TIME_LIMIT) -> tuple[np.ndarray, dict]:
     """Ticket counts m_j (sum M) minimising the largest type-probability deviation.
 
-    Integer program: m_j = floor(M p_j) + x_j, x_j binary, sum_j m_j = M,
-        -z <= sum_j m_j c_jt / (M N_t) - pi_t <= z  for every type t,   minimise z.
-    Falls back to (seeded) systematic rounding when the solver finds nothing better in time.
+    m_j = floor(M p_j) + x_j, x_j in {0, 1} for the R = M - sum floor(M p_j) round-ups, and
+        D_t(x) = sum_j m_j c_jt / (M N_t) - pi_t,   minimise max_t |D_t(x)|.
+    (The LP relaxation is useless here: x_j = frac(M p_j) is feasible with deviation 0.)
+    1. the seeded systematic rounding and "round up the R largest fractional parts" are two starts;
+    2. an exchange local search (exact evaluation, see _exchange_search) improves both; 3. the
+    integer program gets `time_limit` seconds (0, the default: skipped; see ROUNDING_TIME_LIMIT),
+    starting from the best x, and replaces it only when it finds a better one. The result is never worse than the systematic one.
     """
     p, C, N = dist.probabilities, dist.compositions, dist.types.counts
     pi = dist.type_probabilities()
@@ -142,48 +187,89 @@ def round_to_tickets(dist: Distribution, M: int, rng: np.random.Generator,
         return fallback, {"rounding": "systematic", "type_deviation": fallback_dev}
     if remaining == 0:
         return floor, {"rounding": "exact", "type_deviation": _type_deviation(dist, floor, M)}
+    scale = float(M) * N  # D_t = (seats_t - M N_t pi_t) / (M N_t)
+    D0 = (floor @ C) / scale - pi
+    W = C[candidates] / scale[None, :]
+    starts = []
+    extra = fallback - floor
+    if set(np.unique(extra[candidates]).tolist()) <= {0, 1} and extra.sum() == remaining and not np.delete(extra, candidates).any():
+        starts.append(extra[candidates].astype(bool))
+    x = np.zeros(len(candidates), dtype=bool)
+    x[np.argsort(-(M * p[candidates] - floor[candidates]), kind="stable")[:remaining]] = True
+    starts.append(x)
+    best_x, best_dev = None, np.inf
+    for x in starts:
+        x, D = _exchange_search(D0 + W[x].sum(axis=0), W, x)
+        if np.abs(D).max() < best_dev:
+            best_x, best_dev = x, float(np.abs(D).max())
+    kind = "exchange search"
+    if time_limit > 0:
+        ip = _integer_program(D0, W, remaining, best_x, time_limit)
+        if ip is not None:
+            x, optimal = ip
+            dev = float(np.abs(D0 + W[x].sum(axis=0)).max())
+            if dev < best_dev - 1e-15 or (optimal and dev <= best_dev + 1e-15):
+                best_x, best_dev = x, dev
+                kind = "integer program (optimal)" if optimal else "integer program (time limit)"
+    info = {"exchange_search_deviation": best_dev}
+    if best_x is not None:
+        counts = floor.copy()
+        counts[candidates[best_x]] += 1
+        dev = _type_deviation(dist, counts, M)
+        if counts.sum() == M and dev <= fallback_dev + 1e-15:
+            return counts, {"rounding": kind, "type_deviation": dev, **info}
+    return fallback, {"rounding": "systematic", "type_deviation": fallback_dev, **info}
+
+
+def _integer_program(D0: np.ndarray, W: np.ndarray, remaining: int, start: np.ndarray | None,
+                     time_limit: float) -> tuple[np.ndarray, bool] | None:
+    """The exact rounding IP (HiGHS via python-mip) for `time_limit` seconds from `start`:
+    min z s.t. -z <= D0_t + sum_j W_jt x_j <= z, sum x = remaining, x binary. Returns (x, optimal)."""
+    J, T = W.shape
     model = mip.Model(sense=mip.MINIMIZE, solver_name="HIGHS")
     model.verbose = 0
     model.threads = 1
-    x = {int(j): model.add_var(var_type=mip.BINARY) for j in candidates}
+    x = [model.add_var(var_type=mip.BINARY) for _ in range(J)]
     z = model.add_var(lb=0.0)
-    model += mip.xsum(x.values()) == remaining
-    base = floor @ C
-    for t in range(len(N)):
-        target = M * N[t] * pi[t] - base[t]  # seats of type t the rounded part should add
-        terms = [int(C[j, t]) * x[j] for j in candidates if C[j, t]]
-        expr = mip.xsum(terms) if terms else 0
-        model += expr - target <= z * float(M * N[t])
-        model += target - expr <= z * float(M * N[t])
+    model += mip.xsum(x) == remaining
+    for t in range(T):
+        used = np.flatnonzero(W[:, t])
+        expr = mip.xsum(float(W[j, t]) * x[j] for j in used) + float(D0[t])
+        model += expr <= z
+        model += -1 * expr <= z
     model.objective = mip.minimize(z)
+    if start is not None:
+        model.start = [(x[j], 1.0) for j in np.flatnonzero(start)] + [(z, float(np.abs(D0 + W[start].sum(axis=0)).max()))]
     status = model.optimize(max_seconds=time_limit)
-    if status in (mip.OptimizationStatus.OPTIMAL, mip.OptimizationStatus.FEASIBLE):
-        counts = floor.copy()
-        for j, var in x.items():
-            counts[j] += int(round(var.x))
-        if counts.sum() == M and (counts >= 0).all():
-            dev = _type_deviation(dist, counts, M)
-            if dev <= fallback_dev + 1e-15:
-                kind = "integer program (optimal)" if status == mip.OptimizationStatus.OPTIMAL else "integer program (time limit)"
-                return counts, {"rounding": kind, "type_deviation": dev}
-    return fallback, {"rounding": "systematic", "type_deviation": fallback_dev}
+    if status not in (mip.OptimizationStatus.OPTIMAL, mip.OptimizationStatus.FEASIBLE):
+        return None
+    chosen = np.array([v.x is not None and v.x > 0.5 for v in x], dtype=bool)
+    if chosen.sum() != remaining:
+        return None
+    return chosen, status == mip.OptimizationStatus.OPTIMAL
 
 
 def deal_round_robin(types: TypeSpace, ticket_compositions: np.ndarray, rng: np.random.Generator) -> list[tuple[int, ...]]:
     """Turn ticket compositions into panels: each type's seats go round-robin over a seeded
-    permutation of its members, so members of a type sit on equally many tickets (+-1)."""
+    permutation of its members, so members of a type sit on equally many tickets (+-1).
+
+    The s-th seat of type t (counting over the tickets in order, from 0) goes to member
+    permutation_t[s mod N_t]; no member sits twice on a ticket since c_jt <= N_t."""
     permutations = [rng.permutation(m) for m in types.members]
-    position = np.zeros(types.size, dtype=np.int64)
-    tickets: list[tuple[int, ...]] = []
-    for comp in ticket_compositions:
-        panel: list[int] = []
-        for t in np.flatnonzero(comp):
-            size = len(permutations[t])
-            take = (position[t] + np.arange(int(comp[t]))) % size
-            panel.extend(int(i) for i in permutations[t][take])
-            position[t] = (position[t] + int(comp[t])) % size
-        tickets.append(tuple(sorted(panel)))
-    return tickets
+    M = len(ticket_compositions)
+    ticket_parts, member_parts = [], []
+    for t in np.flatnonzero(ticket_compositions.sum(axis=0)):
+        seats = ticket_compositions[:, t]
+        ticket_parts.append(np.repeat(np.arange(M), seats))
+        member_parts.append(permutations[t][np.arange(int(seats.sum())) % len(permutations[t])])
+    if not ticket_parts:
+        return [() for _ in range(M)]
+    ticket, member = np.concatenate(ticket_parts), np.concatenate(member_parts)
+    order = np.lexsort((member, ticket))
+    ticket, member = ticket[order], member[order]
+    bounds = np.searchsorted(ticket, np.arange(M + 1))
+    members = member.tolist()
+    return [tuple(members[bounds[m]:bounds[m + 1]]) for m in range(M)]
 
 
 def verify_tickets(types: TypeSpace, tickets: Sequence[Sequence[int]], compositions: np.ndarray) -> None:
@@ -289,18 +375,35 @@ def distribution_table(instance: Instance, distribution: Distribution) -> pd.Dat
     return table.sort_values("probability", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def volunteer_probabilities(instance: Instance, marginals: np.ndarray) -> pd.DataFrame:
-    """id, every pool column, and the volunteer's selection probability."""
+def _free_name(columns: Sequence[str], name: str) -> str:
+    """`name`, or "volunteer <name>" (then with a number) when the pool already has such a column."""
+    taken = set(map(str, columns))
+    candidates = [name, f"volunteer {name}"] + [f"volunteer {name} {i}" for i in range(2, len(taken) + 3)]
+    return next(c for c in candidates if c not in taken)
+
+
+def volunteer_table(instance: Instance) -> pd.DataFrame:
+    """The pool with the volunteer id as first column, pool row order. A pool column "id" that holds
+    exactly the ids is moved first and not duplicated; any other clash gets the id column a free name
+    ("volunteer id")."""
     table = instance.pool.copy()
-    table.insert(0, "id", instance.ids)
-    table["probability"] = np.asarray(marginals, dtype=float)
+    if "id" in table.columns and table["id"].astype(str).tolist() == [str(i) for i in instance.ids]:
+        return table[["id", *[c for c in table.columns if c != "id"]]].reset_index(drop=True)
+    table.insert(0, _free_name(table.columns, "id"), instance.ids)
+    return table.reset_index(drop=True)
+
+
+def volunteer_probabilities(instance: Instance, marginals: np.ndarray) -> pd.DataFrame:
+    """id, every pool column, and the volunteer's selection probability (column "probability", or a
+    free name if the pool has a column of that name)."""
+    table = volunteer_table(instance)
+    table[_free_name(table.columns, "probability")] = np.asarray(marginals, dtype=float)
     return table
 
 
 def panel_tables(instance: Instance, panel: Sequence[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(selected volunteers, remaining volunteers), each with id and every pool column."""
-    table = instance.pool.copy()
-    table.insert(0, "id", instance.ids)
+    """(selected volunteers, remaining volunteers), each with id first and every pool column, pool order."""
+    table = volunteer_table(instance)
     chosen = np.zeros(instance.n, dtype=bool)
     chosen[np.asarray(list(panel), dtype=np.int64)] = True
     return table[chosen].reset_index(drop=True), table[~chosen].reset_index(drop=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .lottery import TransparentLottery
+from .lottery import TransparentLottery, panel_tables, volunteer_table
 from .model import Instance
 
 
@@ -21,18 +21,10 @@ def lottery_volunteers(instance: Instance, lottery: TransparentLottery) -> pd.Da
 
 
 def volunteer_rows(instance: Instance) -> pd.DataFrame:
-    """The pool as loaded with the volunteer id as first column (named "id"; the pool's own column of
-    that name is used when it already holds the ids)."""
-    table = instance.pool.copy()
-    if "id" in table.columns and list(table["id"]) == list(instance.ids):
-        return table[["id", *[c for c in table.columns if c != "id"]]]
-    name = "id" if "id" not in table.columns else "volunteer id"
-    table.insert(0, name, instance.ids)
-    return table
+    """The pool as loaded with the volunteer id as first column (see core.lottery.volunteer_table)."""
+    return volunteer_table(instance)
 
 
 def selected_and_remaining(instance: Instance, panel: list[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(selected volunteers, remaining volunteers): every pool column, id first, pool order."""
-    table = volunteer_rows(instance)
-    chosen = table.index.isin(list(panel))
-    return table[chosen].reset_index(drop=True), table[~chosen].reset_index(drop=True)
+    return panel_tables(instance, panel)

@@ -136,6 +136,7 @@ class TypeSpace:
     k: int
     households: list[np.ndarray]  # groups of types (volunteers) of which at most one may be chosen
     per_person: bool  # True when every volunteer is a type of their own (households in use)
+    quota_category: np.ndarray  # Q: the category (index into Instance.categories) of each quota
 
     @staticmethod
     def of(instance: Instance, per_person: bool | None = None) -> "TypeSpace":
@@ -174,6 +175,7 @@ class TypeSpace:
             k=instance.k,
             households=households,
             per_person=per_person,
+            quota_category=np.array([instance.categories.index(q.category) for q in instance.quotas], dtype=np.int64),
         )
 
     @property
@@ -201,6 +203,13 @@ class TypeSpace:
         for group in self.households:
             if c[group].sum() > 1:
                 out.append(f"household of volunteers {group.tolist()} has {int(c[group].sum())} members on the panel")
+        return out
+
+    def value_quotas(self) -> np.ndarray:
+        """T x C matrix: for each type and category, the quota (row of A) holding the type's value there."""
+        out = np.full((self.size, self.codes.shape[1]), -1, dtype=np.int64)
+        for q, category in enumerate(self.quota_category):
+            out[self.A[q] > 0, category] = q
         return out
 
     def is_valid(self, composition: np.ndarray) -> bool:

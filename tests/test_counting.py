@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.counting import PanelCounter, count_panels, estimate_count, select
-from core.enumeration import all_panels
+import core.counting as counting
+from core.counting import PanelCounter, TooManyStates, count_panels, estimate_count, select
+from core.enumeration import TooManyPanels, all_panels, valid_compositions
+from core.examples import load_example
 from core.errors import InfeasibleQuotas
 from core.loaders import load_instance
 from core.model import Instance, Quota
@@ -43,6 +45,12 @@ def test_count_and_uniform_marginals_match_brute_force(seed):
         return
     counter = PanelCounter.build(instance.types)
     assert counter.count == total
+    listed, ways = counter.compositions(10_000)  # the DP's compositions are exactly the valid ones
+    assert sorted(map(tuple, listed.tolist())) == sorted(map(tuple, valid_compositions(instance.types).tolist()))
+    assert counter.composition_count() == len(listed) and sum(ways) == total
+    if len(listed) > 1:
+        with pytest.raises(TooManyPanels):
+            counter.compositions(len(listed) - 1)
     assert np.allclose(counter.type_marginals()[instance.types.of_volunteer], marginals, atol=1e-12)
     enumerated = select(instance, seed=0, options={})
     assert enumerated.info["exact"] and enumerated.info["panels"] == total
@@ -88,3 +96,41 @@ def test_registry_runs_uniform():
     instance = random_instance(1)
     result = run("uniform", instance, seed=0)
     assert abs(result.marginals.sum() - instance.k) < 1e-9
+
+
+CLIMATE, _ = load_example("climate_300")
+
+
+@pytest.mark.parametrize("limits", [{"state_limit": 2_000}, {"edge_limit": 5_000}, {"pair_limit": 5_000},
+                                    {"time_limit": 0.0}])
+def test_dynamic_programme_gives_up_within_its_bounds(limits):
+    with pytest.raises(TooManyStates) as caught:
+        PanelCounter.build(CLIMATE.types, **limits)
+    word = {"state_limit": "states", "edge_limit": "transitions", "pair_limit": "candidate", "time_limit": "took more"}
+    assert word[next(iter(limits))] in str(caught.value)
+
+
+def test_uniform_on_a_large_pool_is_a_bounded_markov_chain():
+    messages: list[str] = []
+    result = select(CLIMATE, seed=2, options={"chain_steps": 3_000, "mixing_steps": 400, "count_samples": 50},
+                    progress=messages.append)
+    info = result.info
+    assert info["exact"] is False and info["method"] == "markov chain"
+    assert info["sample_size"] == 3_000 and info["mixing_steps"] == 400
+    assert info["chain_steps"] == 3_400 <= info["chain_step_limit"]
+    assert any("dynamic programming gave up" in m for m in messages)
+    assert sum("of 3,000 steps" in m for m in messages) == 9  # a progress message every tenth of the run
+    assert abs(result.marginals.sum() - CLIMATE.k) < 1e-9 and (result.marginals >= 0).all()
+    panels = result.draw(3, seed=4)
+    types = CLIMATE.types
+    assert all(len(set(p)) == CLIMATE.k and types.is_valid(types.composition_of(p)) for p in panels)
+    assert panels == result.draw(3, seed=4)
+
+
+def test_chain_steps_are_capped_whatever_the_options(monkeypatch):
+    monkeypatch.setattr(counting, "CHAIN_STEP_LIMIT", 2_000)
+    instance = random_instance(4, n=12, k=5)
+    result = select(instance, seed=0, options={"state_limit": 0, "chain_steps": 10**9, "mixing_steps": 10**9,
+                                               "count_samples": 20})
+    assert result.info["exact"] is False
+    assert result.info["chain_steps"] == 2_000 and result.info["mixing_steps"] == 1_000

@@ -15,6 +15,7 @@ from core.errors import InfeasibleQuotas
 from core.fair.leximin import leximin
 from core.fair.maximin import maximin
 from core.fair.nash import nash, nash_welfare
+from core.fair.relaxation import relaxed_leximin
 from core.loaders import load_instance
 from core.model import Instance, Quota, TypeSpace
 
@@ -126,6 +127,22 @@ def test_fair_distributions_match_brute_force(instance: Instance) -> None:
     assert lex_geq(sorted_volunteers(lex), sorted_volunteers(mm))
     assert lex_geq(sorted_volunteers(lex), sorted_volunteers(nw))
     assert nash_welfare(types, nw.type_probabilities()) >= nash_welfare(types, lex.type_probabilities()) - 1e-6
+
+
+def test_brute_force_cases_cover_both_leximin_paths() -> None:
+    """Leximin first tries to reach the relaxation's leximin point; the brute-force cases above must
+    include pools where that works and pools where it does not (the stage-by-stage path)."""
+    methods = {leximin(case.types).info["method"] for case in CASES}
+    assert methods == {"relaxation reached", "stages"}
+
+
+def test_relaxation_bounds_leximin_from_above() -> None:
+    for case in CASES:
+        types = case.types
+        target = relaxed_leximin(types)
+        exact = leximin(types).type_probabilities()
+        # the relaxation's leximin vector (over volunteers) is lexicographically >= the exact one
+        assert lex_geq(np.sort(np.repeat(target, types.counts)), np.sort(np.repeat(exact, types.counts)))
 
 
 def test_never_selectable_volunteer_is_reported() -> None:

@@ -176,3 +176,54 @@ def test_exports():
     tickets = ticket_table(instance, lottery)
     assert list(tickets["ticket"]) == list(range(1, 51))
     assert tickets["volunteers"][0].split(", ") == [instance.ids[i] for i in lottery.tickets[0]]
+
+
+@pytest.mark.parametrize("holds_ids", [True, False])
+def test_exports_of_a_pool_with_an_id_column(holds_ids):
+    base = random_instance(4, n=12, k=5)
+    pool = base.pool.copy()
+    ids = [f"P{i:02d}" for i in range(base.n)]
+    pool.insert(1, "id", ids if holds_ids else [f"other {i}" for i in range(base.n)])
+    pool["probability"] = "not a number"  # a pool column that clashes with the inserted probability
+    instance = Instance(pool=pool, categories=base.categories, quotas=base.quotas, k=base.k, ids=ids)
+    result = run_uniform(instance)
+    people = volunteer_probabilities(instance, result.marginals)
+    assert list(people.columns).count("id") == 1 and people.columns[0] in ("id", "volunteer id")
+    id_column = "id" if holds_ids else "volunteer id"
+    assert people.columns[0] == id_column and list(people[id_column]) == ids
+    if not holds_ids:
+        assert list(people["id"]) == list(pool["id"])  # the pool's own column is kept as it was
+    assert list(people["probability"]) == ["not a number"] * instance.n
+    assert people["volunteer probability"].to_numpy() == pytest.approx(result.marginals)
+    panel = draw_panel(result, 3)
+    chosen, rest = panel_tables(instance, panel)
+    for table in (chosen, rest):
+        assert list(table.columns).count("id") == 1 and table.columns[0] == id_column
+    assert list(chosen[id_column]) == [ids[i] for i in panel]
+    assert len(rest) == instance.n - instance.k and not set(chosen[id_column]) & set(rest[id_column])
+    from core.lottery_view import selected_and_remaining, volunteer_rows
+    assert volunteer_rows(instance).equals(volunteer_probabilities(instance, result.marginals).iloc[:, :-1])
+    assert all(a.equals(b) for a, b in zip(selected_and_remaining(instance, panel), (chosen, rest)))
+
+
+def run_uniform(instance: Instance) -> SelectionResult:
+    from core.counting import select
+
+    return select(instance, seed=0, options={})
+
+
+def test_rounding_is_reproducible_and_never_worse_than_systematic_or_the_optional_ip():
+    medium, dist = CASES[-2]
+    from core.lottery import _systematic_rounding, _type_deviation
+
+    lottery = transparent_lottery(dist, M=1000, seed=5)
+    systematic = _systematic_rounding(dist.probabilities, 1000, np.random.default_rng(5))
+    assert lottery.info["rounding"] == "exchange search"
+    assert lottery.info["type_deviation"] <= _type_deviation(dist, systematic, 1000) + 1e-15
+    assert lottery.info["type_deviation"] == pytest.approx(lottery.info["exchange_search_deviation"])
+    again = transparent_lottery(dist, M=1000, seed=5)
+    assert again.tickets == lottery.tickets  # no clock in the rounding: the table is reproducible
+    small, small_dist = CASES[0]
+    plain = transparent_lottery(small_dist, M=1000, seed=1)
+    with_ip = transparent_lottery(small_dist, M=1000, seed=1, time_limit=5.0)
+    assert with_ip.info["type_deviation"] <= plain.info["type_deviation"] + 1e-15

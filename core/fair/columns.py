@@ -37,6 +37,7 @@ GAP_TOLERANCE = 1e-9  # a stage stops when its proven upper bound is within this
 IMPROVEMENT = 1e-9  # a column enters the master only if it raises the dual bound by more than this
 LP_TOLERANCE = 1e-10  # HiGHS primal and dual feasibility tolerances for the master LPs
 METHOD = "simplex"  # master LP algorithm (dual simplex, warm-started)
+CANDIDATE_TYPES = 24  # local search first tries the swaps bringing in one of this many heaviest types
 
 
 class ColumnSet:
@@ -96,6 +97,7 @@ class Pricer:
         self.A = types.A.astype(float)
         self.stats = PricingStats()
         # households make one-for-one swaps interact with household constraints: check those explicitly
+        self.codes = types.value_quotas()  # T x C quota indices, aligned by category
         self._household_of = np.full(types.size, -1, dtype=np.int64)
         for h, group in enumerate(types.households):
             self._household_of[group] = h
@@ -109,43 +111,78 @@ class Pricer:
         return priced
 
     def local_search(self, weights: np.ndarray, start: np.ndarray, max_moves: int = 10_000) -> np.ndarray:
-        """Best-improvement swaps (one member of type a out, one of type b in) that keep every quota.
+        """Improving swaps (one member of type a out, one of type b in) that keep every quota.
 
-        Swapping a for b changes the seats by A[:, b] - A[:, a]; it breaks quota q only if q is at
-        its max and holds b but not a, or at its min and holds a but not b.
+        Swapping a for b only moves seats in the categories where a and b differ; there it breaks a
+        quota if a's value is at its min or b's value at its max. Each move takes the best swap
+        among the CANDIDATE_TYPES entering types of largest weight, and checks every pair only when
+        none of those can enter.
         """
-        types, A = self.types, self.A
+        types = self.types
         c = np.asarray(start, dtype=np.int64).copy()
         seats = types.A @ c
         w = np.asarray(weights, dtype=float)
-        scale = max(float(np.abs(w).max()), 1e-300)
+        threshold = 1e-12 * max(float(np.abs(w).max()), 1e-300)
         for _ in range(max_moves):
             out = np.flatnonzero(c > 0)
             into = np.flatnonzero(c < types.counts)
-            gain = w[into][None, :] - w[out][:, None]
-            if gain.size == 0 or gain.max() <= 1e-12 * scale:
+            if len(out) == 0 or len(into) == 0 or w[into].max() - w[out].min() <= threshold:
                 break
-            at_max = A * (seats >= types.upper)[:, None]  # Q x T
-            at_min = A * (seats <= types.lower)[:, None]
-            # b raises a full quota that a is not in / a lowers an empty-at-min quota that b is not in
-            blocked = (at_max[:, into].sum(0)[None, :] - A[:, out].T @ at_max[:, into]) > 0.5
-            blocked |= (at_min[:, out].sum(0)[:, None] - at_min[:, out].T @ A[:, into]) > 0.5
-            if types.households:
-                h_out, h_in = self._household_of[out], self._household_of[into]
-                full = np.zeros(len(types.households) + 1, dtype=bool)
-                for h, group in enumerate(types.households):
-                    full[h] = c[group].sum() >= 1
-                blocked |= (full[h_in][None, :] & (h_in[None, :] >= 0)) & (h_in[None, :] != h_out[:, None])
-            gain[blocked] = -np.inf
-            best = int(np.argmax(gain))
-            i, j = divmod(best, gain.shape[1])
-            if gain[i, j] <= 1e-12 * scale:
+            full, empty = seats >= types.upper, seats <= types.lower
+            move = None
+            if not types.households:
+                move = self._swap_among_best(w, out, into, full, empty, threshold)
+            if move is None:
+                move = self._best_swap(w[into][None, :] - w[out][:, None], out, into, c, full, empty, threshold)
+            if move is None:
                 break
-            a, b = out[i], into[j]
+            a, b = move
             c[a] -= 1
             c[b] += 1
             seats += types.A[:, b] - types.A[:, a]
         return c
+
+    def _swap_among_best(self, w: np.ndarray, out: np.ndarray, into: np.ndarray, full: np.ndarray,
+                         empty: np.ndarray, threshold: float) -> tuple[int, int] | None:
+        """The best quota-keeping swap whose entering type is among the CANDIDATE_TYPES heaviest, or None."""
+        if len(into) > CANDIDATE_TYPES:
+            into = into[np.argpartition(-w[into], CANDIDATE_TYPES - 1)[:CANDIDATE_TYPES]]
+        gain = w[into][None, :] - w[out][:, None]
+        if gain.max() <= threshold:
+            return None
+        codes_out, codes_in = self.codes[out], self.codes[into]  # (|out| x C), (|into| x C) quota indices
+        leave_blocked = empty[codes_out]  # a's value in category f is at its min
+        enter_blocked = full[codes_in]  # b's value in category f is at its max
+        differ = codes_out[:, None, :] != codes_in[None, :, :]
+        blocked = (differ & (leave_blocked[:, None, :] | enter_blocked[None, :, :])).any(axis=2)
+        gain = np.where(blocked, -np.inf, gain)
+        best = int(np.argmax(gain))
+        i, j = divmod(best, gain.shape[1])
+        if gain[i, j] <= threshold:
+            return None
+        return int(out[i]), int(into[j])
+
+    def _best_swap(self, gain: np.ndarray, out: np.ndarray, into: np.ndarray, c: np.ndarray, full: np.ndarray,
+                   empty: np.ndarray, threshold: float) -> tuple[int, int] | None:
+        """The best quota- (and household-) keeping swap over all pairs, or None when none gains."""
+        types, A = self.types, self.A
+        at_max = A * full[:, None]  # Q x T
+        at_min = A * empty[:, None]
+        # b raises a full quota that a is not in / a lowers an empty-at-min quota that b is not in
+        blocked = (at_max[:, into].sum(0)[None, :] - A[:, out].T @ at_max[:, into]) > 0.5
+        blocked |= (at_min[:, out].sum(0)[:, None] - at_min[:, out].T @ A[:, into]) > 0.5
+        if types.households:
+            h_out, h_in = self._household_of[out], self._household_of[into]
+            occupied = np.zeros(len(types.households) + 1, dtype=bool)
+            for h, group in enumerate(types.households):
+                occupied[h] = c[group].sum() >= 1
+            blocked |= (occupied[h_in][None, :] & (h_in[None, :] >= 0)) & (h_in[None, :] != h_out[:, None])
+        gain = np.where(blocked, -np.inf, gain)
+        best = int(np.argmax(gain))
+        i, j = divmod(best, gain.shape[1])
+        if gain[i, j] <= threshold:
+            return None
+        return int(out[i]), int(into[j])
 
     def heuristic(self, weights: np.ndarray, columns: ColumnSet, threshold: float, starts: int = 3) -> list[np.ndarray]:
         """Distinct compositions of weight > threshold, by local search from the `starts` best columns."""
@@ -197,16 +234,24 @@ class StageLP:
     Variables: z (column 0) and lambda_c (one per column). Rows t < T:
         sum_c a_tc lambda_c - z [t unfixed] >= g_t,   a_tc = c_t / N_t * n / k
     (g_t = 0 for unfixed types, the fixed floor for fixed ones); row T: sum_c lambda_c = 1.
+    With a `target` probability per type, a_tc = c_t / (N_t target_t) instead: z is then the
+    smallest share of its target that any type reaches (types with target 0 are left out).
+    Columns are added to a basis that stays primal feasible, so the primal simplex re-solves.
     """
 
-    def __init__(self, types: TypeSpace):
+    def __init__(self, types: TypeSpace, target: np.ndarray | None = None):
         self.types = types
         self.T = types.size
         self.scale = types.counts.sum() / types.k
-        self.coefficient = self.scale / types.counts  # a_tc = coefficient_t * c_t
+        if target is None:
+            self.coefficient = self.scale / types.counts  # a_tc = coefficient_t * c_t
+        else:
+            reached = np.asarray(target) > 0
+            self.coefficient = np.where(reached, 1.0 / (types.counts * np.where(reached, target, 1.0)), 0.0)
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", 1)
+        h.setOptionValue("simplex_strategy", 4)  # primal simplex
         h.setOptionValue("primal_feasibility_tolerance", LP_TOLERANCE)
         h.setOptionValue("dual_feasibility_tolerance", LP_TOLERANCE)
         inf = highspy.kHighsInf

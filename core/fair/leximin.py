@@ -12,6 +12,13 @@ unfixed and are settled by a later stage at the same value. Columns are kept acr
 Numerical guarantee: no stage lowers a fixed probability by more than tol = FIX_TOLERANCE * k/n
 (1e-7 * k/n, below the 1e-6 * k/n the product promises); the final distribution is checked
 against every floor and `info["max_shortfall"]` reports the largest shortfall.
+
+Shortcut (`core.fair.relaxation`): the leximin point of the LP relaxation of the quota polytope is
+an upper bound, cheap to compute, and on real pools usually reachable by valid panels. So we
+first try to reach it: one column generation for  max z  s.t.  p_t >= z * target_t  (all t).
+If z reaches 1 (to within the tolerance above), that distribution is the leximin distribution and
+no stage is needed; a proven z < 1 means the relaxation is not tight, and the stages run as above,
+starting from every panel generated so far.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from ..model import Instance, TypeSpace
 from ..selection import Progress, SelectionResult, no_progress
 from .columns import (ColumnSet, Pricer, StageLP, never_selectable_note, selectable_types, solve_stage,
                       to_selection_result)
+from .relaxation import relaxed_leximin
 
 FIX_TOLERANCE = 1e-7  # relative to k/n: how far below its fixed value a later stage may push a type
 PROMISED_TOLERANCE = 1e-6  # relative to k/n: the shortfall beyond which we raise
@@ -39,8 +47,15 @@ def leximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_
     columns = ColumnSet(types)
     selectable = selectable_types(pricer, columns)
     seeded = time.perf_counter()
-    lp = StageLP(types)
     never = ~selectable
+    reached = _reach_relaxed_leximin(types, selectable, pricer, columns, progress)
+    if reached is not None:
+        lam, info = reached
+        info.update({"types": types.size, **pricer.stats.as_dict(), **never_selectable_note(never, types),
+                     "seconds": {"covering": round(seeded - started, 3), **info["seconds"]}})
+        p = (lam @ columns.array) / types.counts
+        return Distribution(types, columns.array, lam, objective=0.0 if never.any() else float(p.min()), info=info)
+    lp = StageLP(types)
     fixed_value = np.zeros(types.size)  # scaled probability each type was fixed at
     if never.any():
         lp.fix(np.flatnonzero(never), np.zeros(int(never.sum())))
@@ -66,6 +81,7 @@ def leximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_
         raise SolverError(f"leximin: a probability fell {shortfall:.2e} * k/n below its fixed value")
     objective = 0.0 if never.any() else float(p.min()) / lp.scale
     info = {
+        "method": "stages",
         "stages": len(stages),
         "stage_log": stages,
         "rounds": sum(s["rounds"] for s in stages),
@@ -80,6 +96,39 @@ def leximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_
         **never_selectable_note(never, types),
     }
     return Distribution(types, columns.array, lam, objective=objective, info=info)
+
+
+def _reach_relaxed_leximin(types: TypeSpace, selectable: np.ndarray, pricer: Pricer, columns: ColumnSet,
+                           progress: Progress) -> tuple[np.ndarray, dict] | None:
+    """A distribution reaching the relaxation's leximin point (then leximin-optimal), or None."""
+    started = time.perf_counter()
+    target = relaxed_leximin(types, selectable)
+    relaxed = time.perf_counter()
+    progress(f"leximin: relaxation solved ({types.size} types), reaching its leximin point with valid panels")
+    lp = StageLP(types, target=target)
+    unreachable = np.flatnonzero(target <= 0)
+    if len(unreachable):
+        lp.fix(unreachable, np.zeros(len(unreachable)))
+    outcome = solve_stage(lp, pricer, columns, progress=progress, label="leximin (target) ")
+    fair = types.k / types.counts.sum()
+    p = (outcome.lam @ columns.array) / types.counts
+    shortfall = float(np.max(target - p))
+    if shortfall > FIX_TOLERANCE * fair:
+        progress(f"leximin: the relaxation is not tight (reached {outcome.value:.6f} of it); solving stage by stage")
+        return None
+    info = {
+        "method": "relaxation reached",
+        "stages": 0,
+        "levels": len(np.unique(np.round(target[target > 0], 12))),
+        "rounds": outcome.rounds,
+        "panels_generated": len(columns),
+        "fix_tolerance": FIX_TOLERANCE * fair,
+        "max_shortfall": max(shortfall, 0.0),
+        "upper_bound": float(target[selectable].min()) if selectable.any() else 0.0,
+        "seconds": {"relaxation": round(relaxed - started, 3),
+                    "column_generation": round(time.perf_counter() - relaxed, 3)},
+    }
+    return outcome.lam, info
 
 
 def select(instance: Instance, *, seed: int = 0, options: dict | None = None,

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import clarabel
 import numpy as np
 import scipy.linalg
+import scipy.optimize
 import scipy.sparse as sp
 
 from ..errors import SolverError
@@ -143,6 +144,79 @@ def newton_master(C: np.ndarray, N: np.ndarray, lam0: np.ndarray, tolerance: flo
     return None
 
 
+def _scaled_line_search(p: np.ndarray, q: np.ndarray, N: np.ndarray, slope: float) -> float:
+    """argmax over a in [0, 1] of sum_t N_t log(p_t + a q_t) - slope * a (concave; p + q >= 0)."""
+    def d1(a: float) -> float:
+        return float(N @ (q / (p + a * q))) - slope
+
+    if d1(1.0) >= 0:
+        return 1.0
+    lo, hi, a = 0.0, 1.0, 1.0
+    for _ in range(100):
+        s = d1(a)
+        if s > 0:
+            lo = a
+        else:
+            hi = a
+        if hi - lo <= 1e-14:
+            break
+        curvature = float(N @ ((q / (p + a * q)) ** 2))
+        step = a + s / curvature if curvature > 0 else 0.5 * (lo + hi)
+        a = step if lo < step < hi else 0.5 * (lo + hi)
+    return lo
+
+
+def nnls_newton_master(C: np.ndarray, N: np.ndarray, lam0: np.ndarray, tolerance: float, k: float,
+                       max_iterations: int = 100) -> MasterResult | None:
+    """Proximal Newton in p-space for the restricted master; None if it stalls.
+
+    Drop the simplex: maximise F(lambda) = sum_t N_t log (M lambda)_t - n 1'lambda over lambda >= 0
+    (F(s lambda) is maximal at s = 1 / 1'lambda, where F = f - n, so both share their optimum).
+    The Hessian of F is diagonal in p, and every column has sum_t N_t M_tc = k, so the quadratic
+    model of F at p = M lambda is maximised by the non-negative least squares problem
+
+        lambda' = argmin_{lambda' >= 0} || diag(sqrt(N) / p) M lambda' - sqrt(N) (2 - (n / k) p) ||^2
+
+    (scipy's Lawson-Hanson NNLS). We then move along d = lambda' - lambda by the exact line search
+    of F (which keeps lambda >= 0: it is a convex combination), rescale onto the simplex, and repeat.
+    """
+    C = np.asarray(C, dtype=float)
+    N = np.asarray(N, dtype=float)
+    n = float(N.sum())
+    lam = np.clip(np.asarray(lam0, dtype=float), 0.0, None)
+    lam /= lam.sum()
+    p = (lam @ C) / N
+    if (p <= 0).any():
+        return None
+    root = np.sqrt(N)
+    for it in range(1, max_iterations + 1):
+        g = gradient(C, p)
+        gap = float(g.max() - n)
+        if gap <= tolerance:
+            return MasterResult(lam, p, gap, it - 1, "nnls-newton")
+        design = (C / (root * p)).T  # T x P
+        target = root * (2.0 - (n / k) * p)
+        try:
+            target_lam, _ = scipy.optimize.nnls(design, target, maxiter=50 * design.shape[1])
+        except RuntimeError:
+            return None
+        d = target_lam - lam
+        q = (d @ C) / N
+        slope = n * float(d.sum())
+        if float(g @ d) - slope <= 0:
+            return None
+        a = _scaled_line_search(p, q, N, slope)
+        if a <= 0:
+            return None
+        lam = lam + a * d
+        lam[lam < ZERO * lam.sum()] = 0.0
+        lam /= lam.sum()
+        p = (lam @ C) / N
+        if (p <= 0).any():
+            return None
+    return None
+
+
 def clarabel_master(C: np.ndarray, N: np.ndarray, tolerance: float = 1e-10) -> MasterResult:
     """The restricted master as an exponential-cone program, solved by Clarabel directly."""
     C = np.asarray(C, dtype=float)
@@ -180,9 +254,20 @@ def clarabel_master(C: np.ndarray, N: np.ndarray, tolerance: float = 1e-10) -> M
     return MasterResult(lam, p, gap, int(solution.iterations), "clarabel")
 
 
+METHOD = "newton"
+
+
 def solve_master(C: np.ndarray, N: np.ndarray, lam0: np.ndarray | None, tolerance: float) -> MasterResult:
     """Newton from the warm start lam0 (uniform if None); Clarabel, then Newton polishing, if it stalls."""
     P = len(C)
+    if METHOD == "clarabel":
+        return clarabel_master(C, N)
+    if METHOD == "nnls":
+        start = np.full(P, 1.0 / P) if lam0 is None else lam0
+        r = nnls_newton_master(C, N, start, tolerance, k=float(C[0].sum()))
+        if r is not None:
+            return r
+        return clarabel_master(C, N)
     start = np.full(P, 1.0 / P) if lam0 is None else lam0
     result = newton_master(C, N, start, tolerance)
     if result is not None:

@@ -1,0 +1,71 @@
+"""Leximin over the LP relaxation of the quota polytope: a cheap target for the exact leximin.
+
+The relaxation lets type counts be fractional:
+    P = { x in R^T : 0 <= x_t <= N_t,  sum_t x_t = k,  min_q <= sum_{t has q} x_t <= max_q,
+          sum_{t in h} x_t <= 1 for every household h }.
+Every distribution over valid panels has its expected composition in P, so the leximin vector of
+p_t = x_t / N_t over P is lexicographically >= the leximin over distributions of valid panels.
+When some distribution of valid panels reaches it, that distribution IS leximin-optimal (and the
+leximin point is unique). Computing it takes one small LP per level (T + 1 variables), no pricing:
+
+    stage:  max z  s.t.  x_t / N_t >= z (t unfixed),  x_t / N_t >= f_t (t fixed),  x in P,
+and every unfixed type whose normalised dual exceeds DUAL_THRESHOLD is fixed at z
+(complementary slackness, as in `core.fair.leximin`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import linprog
+
+from ..errors import SolverError
+from ..model import TypeSpace
+
+DUAL_THRESHOLD = 1e-6  # normalised duals above this fix their type
+FLOOR_SLACK = 1e-10  # fixed types are held at f_t - FLOOR_SLACK so later stages stay feasible
+
+
+def relaxed_leximin(types: TypeSpace, selectable: np.ndarray | None = None) -> np.ndarray:
+    """Type probabilities p_t of the leximin point of the relaxation (types not `selectable` at 0)."""
+    T, N = types.size, types.counts.astype(float)
+    selectable = np.ones(T, dtype=bool) if selectable is None else np.asarray(selectable, dtype=bool)
+    Q = len(types.lower)
+    quota_rows = sparse.csr_matrix(types.A.astype(float))
+    household_rows = sparse.csr_matrix((np.ones(sum(len(g) for g in types.households)),
+                                        (np.repeat(np.arange(len(types.households)), [len(g) for g in types.households]),
+                                         np.concatenate(types.households) if types.households else np.array([], dtype=int))),
+                                       shape=(len(types.households), T))
+    # variables: x_0..x_{T-1}, z.  Rows: -x_t/N_t + z [unfixed] <= -f_t [fixed]; quotas; households
+    probability_rows = sparse.hstack([sparse.diags(-1.0 / N), sparse.csr_matrix((T, 1))]).tolil()
+    fixed = ~selectable
+    floor = np.zeros(T)
+    bounds = [(0.0, float(n) if ok else 0.0) for n, ok in zip(N, selectable)] + [(0.0, None)]
+    objective = np.r_[np.zeros(T), -1.0]
+    equality = sparse.csr_matrix(np.r_[np.ones(T), 0.0][None, :])
+    constant_rows = sparse.vstack([
+        sparse.hstack([-quota_rows, sparse.csr_matrix((Q, 1))]),
+        sparse.hstack([quota_rows, sparse.csr_matrix((Q, 1))]),
+        sparse.hstack([household_rows, sparse.csr_matrix((household_rows.shape[0], 1))]),
+    ])
+    constant_bounds = np.r_[-types.lower, types.upper, np.ones(household_rows.shape[0])]
+    while not fixed.all():
+        for t in range(T):
+            probability_rows[t, T] = 0.0 if fixed[t] else 1.0
+        result = linprog(objective, A_ub=sparse.vstack([probability_rows.tocsr(), constant_rows]).tocsr(),
+                         b_ub=np.r_[-floor, constant_bounds], A_eq=equality, b_eq=[types.k], bounds=bounds,
+                         method="highs")
+        if result.status != 0:
+            raise SolverError(f"the relaxed leximin LP ended with status {result.status}: {result.message}")
+        z = float(result.x[-1])
+        unfixed = np.flatnonzero(~fixed)
+        duals = np.clip(-result.ineqlin.marginals[:T][unfixed], 0.0, None)
+        if duals.sum() <= 0:
+            raise SolverError("the relaxed leximin LP returned no usable dual solution")
+        duals /= duals.sum()
+        chosen = unfixed[duals > DUAL_THRESHOLD]
+        if len(chosen) == 0:
+            chosen = unfixed[[int(np.argmax(duals))]]
+        fixed[chosen] = True
+        floor[chosen] = z - FLOOR_SLACK
+    return np.where(selectable, floor + FLOOR_SLACK, 0.0)
