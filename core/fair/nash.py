@@ -36,7 +36,7 @@ def nash_welfare(types: TypeSpace, type_probabilities: np.ndarray) -> float:
 
 def nash(types: TypeSpace, *, solver: str = "highs", gap_tolerance: float = GAP_TOLERANCE,
          progress: Progress = no_progress, max_rounds: int = 10_000,
-         columns_per_round: int = COLUMNS_PER_ROUND) -> Distribution:
+         columns_per_round: int = COLUMNS_PER_ROUND, master: str = "nnls") -> Distribution:
     """The Nash-welfare distribution of `types` (objective: sum of log selection probabilities).
 
     Each round solves the restricted master to a gap of MASTER_SHARE * gap_tolerance * n (warm
@@ -57,7 +57,7 @@ def nash(types: TypeSpace, *, solver: str = "highs", gap_tolerance: float = GAP_
         tick = time.perf_counter()
         compositions = columns.array
         warm = None if lam is None else np.r_[lam, np.zeros(len(compositions) - len(lam))]
-        result = solve_master(compositions[:, live], N, warm, MASTER_SHARE * gap_tolerance * n_live)
+        result = solve_master(compositions[:, live], N, warm, MASTER_SHARE * gap_tolerance * n_live, master)
         lam = result.lam
         master_seconds += time.perf_counter() - tick
         master_iterations += result.iterations
@@ -65,16 +65,18 @@ def nash(types: TypeSpace, *, solver: str = "highs", gap_tolerance: float = GAP_
         p = np.zeros(types.size)
         p[live] = result.p
         weights = np.where(live, 1.0 / np.where(live, p, 1.0), 0.0)
-        new = [c for c in pricer.heuristic(weights, columns, threshold=n_live * (1 + gap_tolerance),
-                                           starts=columns_per_round) if columns.add(c)]
-        gap = np.inf
-        if not new:
-            priced = pricer.exact(weights)
-            gap = max(priced.bound - n_live, 0.0)
-            if priced.value > n_live * (1 + 1e-12) and columns.add(priced.composition):
-                new = [priced.composition]
-        best_gap = gap if np.isfinite(gap) else best_gap
-        if gap <= gap_tolerance * n_live or not new or rounds >= max_rounds:
+        # the exact MIP every round (it is cheaper than the local search here): its bound is the stop test
+        priced = pricer.exact(weights)
+        gap = max(priced.bound - n_live, 0.0)
+        if gap <= gap_tolerance * n_live:
+            best_gap = gap
+            break
+        new = [priced.composition] if priced.value > n_live * (1 + 1e-12) and columns.add(priced.composition) else []
+        if columns_per_round > 0:
+            new += [c for c in pricer.heuristic(weights, columns, threshold=n_live * (1 + gap_tolerance),
+                                                starts=columns_per_round) if columns.add(c)]
+        best_gap = gap
+        if not new or rounds >= max_rounds:
             break
         if rounds % 10 == 0:
             progress(f"nash round {rounds}: welfare {nash_welfare(types, p):.6f}, {len(columns)} panels")

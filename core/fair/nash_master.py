@@ -43,7 +43,8 @@ import scipy.sparse as sp
 from ..errors import SolverError
 
 RIDGE = 1e-12  # rho relative to the mean diagonal of H_F
-ZERO = 1e-15  # lambda below this (after a step) is treated as 0 and the column leaves the support
+ZERO = 1e-15  # lambda below this (relative) after a step is set to 0: the column leaves the support
+CANDIDATES = 60  # columns of largest gradient offered to each NNLS besides the current support
 
 
 @dataclass
@@ -60,98 +61,16 @@ def gradient(C: np.ndarray, p: np.ndarray) -> np.ndarray:
     return C @ (1.0 / p)
 
 
-def _line_search(p: np.ndarray, q: np.ndarray, N: np.ndarray, a_max: float) -> float:
-    """argmax over a in [0, a_max] of phi(a) = sum_t N_t log(p_t + a q_t) (phi concave, phi'(0) > 0)."""
-    def d1(a: float) -> float:
-        return float(N @ (q / (p + a * q)))
-
-    # keep p + a q > 0: a below the first type that q would empty
-    neg = q < 0
-    a_pos = float((p[neg] / -q[neg]).min()) if neg.any() else np.inf
-    hi = min(a_max, a_pos * (1 - 1e-12))
-    if d1(hi) >= 0:
-        return hi
-    lo, a = 0.0, min(1.0, hi)
-    for _ in range(100):
-        s = d1(a)
-        if s > 0:
-            lo = a
-        else:
-            hi = a
-        if hi - lo <= 1e-15 * max(hi, 1e-300):
-            break
-        curvature = float(N @ ((q / (p + a * q)) ** 2))
-        step = a + s / curvature if curvature > 0 else 0.5 * (lo + hi)
-        a = step if lo < step < hi else 0.5 * (lo + hi)
-    return lo if d1(hi) < 0 else hi
-
-
-def newton_master(C: np.ndarray, N: np.ndarray, lam0: np.ndarray, tolerance: float,
-                  max_iterations: int = 200) -> MasterResult | None:
-    """Active-set Newton for the restricted master from lam0 (feasible, p > 0); None if it stalls.
-
-    Stops when the restricted gap max_c g_c - n is at most `tolerance` (absolute)."""
-    C = np.asarray(C, dtype=float)
-    N = np.asarray(N, dtype=float)
-    n = float(N.sum())
-    lam = np.clip(np.asarray(lam0, dtype=float), 0.0, None)
-    lam /= lam.sum()
-    p = (lam @ C) / N
-    if (p <= 0).any():
-        return None
-    for it in range(1, max_iterations + 1):
-        g = gradient(C, p)
-        gap = float(g.max() - n)
-        if gap <= tolerance:
-            return MasterResult(lam, p, gap, it - 1, "newton")
-        free = (lam > 0) | (g > n + 0.5 * gap)  # the support and the columns that want to enter
-        scale = 1.0 / (N * p * p)
-        while True:
-            F = np.flatnonzero(free)
-            CF = C[F]
-            H = (CF * scale) @ CF.T
-            H[np.diag_indices_from(H)] += RIDGE * max(float(np.trace(H)) / len(F), 1e-300)
-            try:
-                factor = scipy.linalg.cho_factor(H, check_finite=False)
-            except np.linalg.LinAlgError:
-                return None
-            Hg = scipy.linalg.cho_solve(factor, g[F], check_finite=False)
-            H1 = scipy.linalg.cho_solve(factor, np.ones(len(F)), check_finite=False)
-            nu = Hg.sum() / H1.sum()
-            d = Hg - nu * H1
-            blocked = (lam[F] <= 0) & (d < 0)
-            if not blocked.any():
-                break
-            free[F[blocked]] = False
-            if not free.any():
-                return None
-        q = (d @ CF) / N
-        if float(g[F] @ d) <= 0:  # no ascent left in floating point
-            return None
-        shrinking = d < 0
-        a_max = float((lam[F][shrinking] / -d[shrinking]).min()) if shrinking.any() else np.inf
-        a = _line_search(p, q, N, a_max)
-        if not np.isfinite(a) or a <= 0:
-            return None
-        lam[F] += a * d
-        if a == a_max:  # the blocking column leaves the support exactly
-            lam[F[shrinking][np.argmin(lam[F][shrinking] / -d[shrinking])]] = 0.0
-        lam[lam < ZERO] = 0.0
-        lam /= lam.sum()
-        p = (lam @ C) / N
-        if (p <= 0).any():
-            return None
-    return None
-
-
 def _scaled_line_search(p: np.ndarray, q: np.ndarray, N: np.ndarray, slope: float) -> float:
     """argmax over a in [0, 1] of sum_t N_t log(p_t + a q_t) - slope * a (concave; p + q >= 0)."""
     def d1(a: float) -> float:
         return float(N @ (q / (p + a * q))) - slope
 
-    if d1(1.0) >= 0:
-        return 1.0
-    lo, hi, a = 0.0, 1.0, 1.0
+    end = p + q
+    hi = 1.0 if (end > 0).all() else 1.0 - 1e-12  # lambda' may leave a type uncovered: stop short
+    if d1(hi) >= 0:
+        return hi
+    lo, a = 0.0, 0.5 * hi
     for _ in range(100):
         s = d1(a)
         if s > 0:
@@ -194,13 +113,16 @@ def nnls_newton_master(C: np.ndarray, N: np.ndarray, lam0: np.ndarray, tolerance
         gap = float(g.max() - n)
         if gap <= tolerance:
             return MasterResult(lam, p, gap, it - 1, "nnls-newton")
-        design = (C / (root * p)).T  # T x P
+        # candidates: the support and the columns of largest gradient (the others stay at 0)
+        candidates = np.union1d(np.flatnonzero(lam > 0), np.argsort(-g)[:CANDIDATES])
+        design = (C[candidates] / (root * p)).T  # T x |candidates|
         target = root * (2.0 - (n / k) * p)
         try:
-            target_lam, _ = scipy.optimize.nnls(design, target, maxiter=50 * design.shape[1])
+            solution, _ = scipy.optimize.nnls(design, target, maxiter=50 * design.shape[1])
         except RuntimeError:
             return None
-        d = target_lam - lam
+        d = -lam
+        d[candidates] += solution
         q = (d @ C) / N
         slope = n * float(d.sum())
         if float(g @ d) - slope <= 0:
@@ -254,26 +176,17 @@ def clarabel_master(C: np.ndarray, N: np.ndarray, tolerance: float = 1e-10) -> M
     return MasterResult(lam, p, gap, int(solution.iterations), "clarabel")
 
 
-METHOD = "newton"
-
-
-def solve_master(C: np.ndarray, N: np.ndarray, lam0: np.ndarray | None, tolerance: float) -> MasterResult:
-    """Newton from the warm start lam0 (uniform if None); Clarabel, then Newton polishing, if it stalls."""
-    P = len(C)
-    if METHOD == "clarabel":
-        return clarabel_master(C, N)
-    if METHOD == "nnls":
-        start = np.full(P, 1.0 / P) if lam0 is None else lam0
-        r = nnls_newton_master(C, N, start, tolerance, k=float(C[0].sum()))
-        if r is not None:
-            return r
-        return clarabel_master(C, N)
-    start = np.full(P, 1.0 / P) if lam0 is None else lam0
-    result = newton_master(C, N, start, tolerance)
-    if result is not None:
-        return result
+def solve_master(C: np.ndarray, N: np.ndarray, lam0: np.ndarray | None, tolerance: float,
+                 method: str = "nnls") -> MasterResult:
+    """The restricted master to a gap of `tolerance`: proximal Newton from the warm start lam0 (uniform if
+    None), Clarabel if that stalls (or if method == "clarabel")."""
+    if method == "nnls":
+        start = np.full(len(C), 1.0 / len(C)) if lam0 is None else lam0
+        result = nnls_newton_master(C, N, start, tolerance, k=float(np.asarray(C)[0].sum()))
+        if result is not None:
+            return result
     fallback = clarabel_master(C, N)
-    if fallback.gap <= tolerance:
+    if method != "nnls" or fallback.gap <= tolerance:
         return fallback
-    polished = newton_master(C, N, fallback.lam, tolerance)
-    return polished if polished is not None and polished.gap < fallback.gap else fallback
+    polished = nnls_newton_master(C, N, fallback.lam, tolerance, k=float(np.asarray(C)[0].sum()))
+    return polished if polished is not None else fallback

@@ -24,6 +24,8 @@ from ..model import TypeSpace
 
 DUAL_THRESHOLD = 1e-6  # normalised duals above this fix their type
 FLOOR_SLACK = 1e-10  # fixed types are held at f_t - FLOOR_SLACK so later stages stay feasible
+MAX_FLOOR_SLACK = 1e-7  # ... and at most this much lower when the LP finds a floor out of reach
+LP_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
 
 
 def relaxed_leximin(types: TypeSpace, selectable: np.ndarray | None = None) -> np.ndarray:
@@ -52,9 +54,15 @@ def relaxed_leximin(types: TypeSpace, selectable: np.ndarray | None = None) -> n
     while not fixed.all():
         for t in range(T):
             probability_rows[t, T] = 0.0 if fixed[t] else 1.0
-        result = linprog(objective, A_ub=sparse.vstack([probability_rows.tocsr(), constant_rows]).tocsr(),
-                         b_ub=np.r_[-floor, constant_bounds], A_eq=equality, b_eq=[types.k], bounds=bounds,
-                         method="highs")
+        rows = sparse.vstack([probability_rows.tocsr(), constant_rows]).tocsr()
+        slack = 0.0
+        while True:
+            # a floor the LP reported within its tolerance may be a hair out of reach: lower it a little
+            result = linprog(objective, A_ub=rows, b_ub=np.r_[-(floor - slack * fixed), constant_bounds],
+                             A_eq=equality, b_eq=[types.k], bounds=bounds, method="highs", options=LP_OPTIONS)
+            if result.status != 2 or slack >= MAX_FLOOR_SLACK:
+                break
+            slack = max(10 * slack, FLOOR_SLACK)
         if result.status != 0:
             raise SolverError(f"the relaxed leximin LP ended with status {result.status}: {result.message}")
         z = float(result.x[-1])
