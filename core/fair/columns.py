@@ -155,12 +155,7 @@ class Pricer:
         enter_blocked = full[codes_in]  # b's value in category f is at its max
         differ = codes_out[:, None, :] != codes_in[None, :, :]
         blocked = (differ & (leave_blocked[:, None, :] | enter_blocked[None, :, :])).any(axis=2)
-        gain = np.where(blocked, -np.inf, gain)
-        best = int(np.argmax(gain))
-        i, j = divmod(best, gain.shape[1])
-        if gain[i, j] <= threshold:
-            return None
-        return int(out[i]), int(into[j])
+        return _best_allowed(gain, blocked, out, into, threshold)
 
     def _best_swap(self, gain: np.ndarray, out: np.ndarray, into: np.ndarray, c: np.ndarray, full: np.ndarray,
                    empty: np.ndarray, threshold: float) -> tuple[int, int] | None:
@@ -177,12 +172,7 @@ class Pricer:
             for h, group in enumerate(types.households):
                 occupied[h] = c[group].sum() >= 1
             blocked |= (occupied[h_in][None, :] & (h_in[None, :] >= 0)) & (h_in[None, :] != h_out[:, None])
-        gain = np.where(blocked, -np.inf, gain)
-        best = int(np.argmax(gain))
-        i, j = divmod(best, gain.shape[1])
-        if gain[i, j] <= threshold:
-            return None
-        return int(out[i]), int(into[j])
+        return _best_allowed(gain, blocked, out, into, threshold)
 
     def heuristic(self, weights: np.ndarray, columns: ColumnSet, threshold: float, starts: int = 3) -> list[np.ndarray]:
         """Distinct compositions of weight > threshold, by local search from the `starts` best columns."""
@@ -198,6 +188,16 @@ class Pricer:
         self.stats.heuristic_columns += len(found)
         self.stats.heuristic_seconds += time.perf_counter() - started
         return list(found.values())
+
+
+def _best_allowed(gain: np.ndarray, blocked: np.ndarray, out: np.ndarray, into: np.ndarray,
+                  threshold: float) -> tuple[int, int] | None:
+    """The (leaving, entering) types of the largest gain above `threshold` among unblocked pairs."""
+    gain = np.where(blocked, -np.inf, gain)
+    i, j = divmod(int(np.argmax(gain)), gain.shape[1])
+    if gain[i, j] <= threshold:
+        return None
+    return int(out[i]), int(into[j])
 
 
 def selectable_types(pricer: Pricer, columns: ColumnSet) -> np.ndarray:
