@@ -1,8 +1,9 @@
 """Nash welfare: the distribution over valid panels maximising sum_i log(selection probability of i).
 
 In type space the objective is  f(lambda) = sum_t N_t log p_t,  p_t = sum_c lambda_c c_t / N_t.
-Column generation: the restricted master (lambda over the columns found so far) is a convex
-program solved with cvxpy (Clarabel; SCS if Clarabel fails). Its gradient in lambda_c is
+Column generation: the restricted master (lambda over the columns found so far) is a smooth concave
+program solved by `nash_master` (proximal Newton with NNLS subproblems, warm-started; Clarabel
+as fallback). Its gradient in lambda_c is
 sum_t c_t / p_t, so the pricing weights are w_t = 1 / p_t; sum_c lambda_c (w . c) = n, and by
 concavity  f* - f(lambda) <= max_c w . c - n  (the Frank-Wolfe gap, with the MIP's proven bound).
 We stop when that gap is at most `gap_tolerance * n` and report it. Types on no valid panel
@@ -16,7 +17,6 @@ import time
 import numpy as np
 
 from ..distribution import Distribution
-from ..errors import SolverError
 from ..model import Instance, TypeSpace
 from ..selection import Progress, SelectionResult, no_progress
 from .columns import ColumnSet, Pricer, never_selectable_note, selectable_types, to_selection_result
@@ -24,7 +24,7 @@ from .nash_master import solve_master
 
 GAP_TOLERANCE = 1e-6  # stop when the Frank-Wolfe gap is below this times the number of volunteers
 MASTER_SHARE = 0.1  # each restricted master is solved to this fraction of the final gap tolerance
-COLUMNS_PER_ROUND = 5  # local-search starts per pricing round (each may yield a new column)
+COLUMNS_PER_ROUND = 2  # local-search starts per pricing round, besides the MIP's column
 
 
 def nash_welfare(types: TypeSpace, type_probabilities: np.ndarray) -> float:
@@ -40,8 +40,9 @@ def nash(types: TypeSpace, *, solver: str = "highs", gap_tolerance: float = GAP_
     """The Nash-welfare distribution of `types` (objective: sum of log selection probabilities).
 
     Each round solves the restricted master to a gap of MASTER_SHARE * gap_tolerance * n (warm
-    Newton, `nash_master`), then prices with w = 1/p: local search from the `columns_per_round`
-    best columns, the exact MIP when that finds nothing. Only the MIP's bound can stop the loop."""
+    proximal Newton, `nash_master`; master="clarabel" for the interior-point reference), then prices
+    with w = 1/p: the exact MIP (whose proven bound is the stop test), plus local search from the
+    `columns_per_round` best columns for further improving columns."""
     started = time.perf_counter()
     pricer = Pricer(types, solver=solver)
     columns = ColumnSet(types)

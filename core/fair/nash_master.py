@@ -13,21 +13,15 @@ g_c <= n for every column (with equality on the support), and
 
 is the restricted Frank-Wolfe gap that both solvers below drive to a tolerance.
 
-`newton_master`: a primal active-set Newton method, warm-started from the previous round's
-lambda. On the free set F (the support plus columns with g_c > n) it takes the Newton step of f
-restricted to {sum_F d = 0}:
-
-    (H_F + rho I) d = g_F - nu 1,   nu = 1'(H_F + rho I)^-1 g_F / 1'(H_F + rho I)^-1 1,
-    H_F = C_F diag(1 / (N p^2)) C_F'    (minus the Hessian of f on F; rho a tiny ridge),
-
-drops free columns at zero that the step would push negative, and moves by the exact line
-search of the 1-D concave function phi(a) = sum_t N_t log(p_t + a q_t), q = M d, capped where
-a lambda reaches 0. Near the optimum the steps are full Newton steps (quadratic convergence).
+`nnls_newton_master` (default): proximal Newton in p-space, warm-started from the previous
+round's lambda. The Hessian of f is diagonal in p, so each Newton subproblem over lambda >= 0 is
+a non-negative least-squares problem (see its docstring), solved by scipy's Lawson-Hanson NNLS
+over the support and the CANDIDATES columns of largest gradient; exact line search follows.
 
 `clarabel_master`: the same problem as an exponential-cone program handed to Clarabel directly
 (no cvxpy canonicalisation): variables (lambda, u), maximise sum_t (N_t / n) u_t subject to
 (u_t, 1, p_t) in K_exp (i.e. exp(u_t) <= p_t), lambda >= 0, sum lambda = 1. Used as the
-fallback if the Newton method stalls.
+fallback if the Newton method stalls, and as the reference in the tests.
 """
 
 from __future__ import annotations
@@ -36,13 +30,11 @@ from dataclasses import dataclass
 
 import clarabel
 import numpy as np
-import scipy.linalg
 import scipy.optimize
 import scipy.sparse as sp
 
 from ..errors import SolverError
 
-RIDGE = 1e-12  # rho relative to the mean diagonal of H_F
 ZERO = 1e-15  # lambda below this (relative) after a step is set to 0: the column leaves the support
 CANDIDATES = 60  # columns of largest gradient offered to each NNLS besides the current support
 
