@@ -30,7 +30,7 @@ def panels_meeting_quotas(instance: Instance, result: SelectionResult) -> float:
 
 
 def comparison_table(instance: Instance, results: dict[str, SelectionResult]) -> pd.DataFrame:
-    """One row per algorithm: min / max / mean selection probability, Gini, geometric mean, share of
+    """One row per algorithm: min / max / mean selection probability, both tails relative to k/n, Gini, geometric mean, share of
     volunteers below k/n and below half of it, support size (distinct panels), seconds, the
     probability that a drawn panel meets every quota, and how many quotas expected seats respect."""
     rows = []
@@ -42,6 +42,8 @@ def comparison_table(instance: Instance, results: dict[str, SelectionResult]) ->
             "algorithm": name,
             "min probability": m["min"],
             "max probability": m["max"],
+            "min / (k/n)": m["min_ratio"],
+            "max / (k/n)": m["max_ratio"],
             "mean probability": m["mean"],
             "Gini": m["gini"],
             "geometric mean": m["geometric_mean"],

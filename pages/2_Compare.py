@@ -95,6 +95,10 @@ labels = {  # short headers; the help text says what each column means
 config = {name: st.column_config.NumberColumn(short, format="%.2f%%", help=text) for name, (short, text) in labels.items()}
 config.update({
     "Gini": st.column_config.NumberColumn("Gini", format="%.3f", help="0 = everyone has the same chance; higher = more unequal."),
+    "min / (k/n)": st.column_config.NumberColumn("lowest ÷ k/n", format="%.2f",
+                                                  help="The smallest chance as a multiple of the fair chance k/n (1 = fair)."),
+    "max / (k/n)": st.column_config.NumberColumn("highest ÷ k/n", format="%.2f",
+                                                  help="The largest chance as a multiple of k/n: far above 1 invites envy and manipulation."),
     "support (panels)": st.column_config.TextColumn("panels", help="Number of different panels the lottery can pick."),
     "seconds": st.column_config.NumberColumn("seconds", format="%.1f", help="Time to compute the probabilities."),
     "expected seats within quotas": st.column_config.TextColumn("seats in quota", help="Values whose average seats lie within the quota."),
