@@ -15,7 +15,6 @@ plain-language reading of each spread of chance. Nothing here imports Streamlit.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from itertools import combinations
 from math import comb
@@ -336,14 +335,6 @@ def _spread(key: str, table: PanelTable, seed: int, participation: np.ndarray | 
             raise ValueError("end-to-end needs each volunteer's participation probability q (how likely they "
                              "are to answer an invitation)")
         return _end_to_end(table, np.asarray(participation, dtype=float))
-    if key == "leximin":
-        try:
-            importlib.import_module("core.fair.leximin")
-        except ModuleNotFoundError:
-            stages = leximin_stages(instance)
-            p = spread_of_distribution(table, stages.distribution)
-            return Spread(key, label, p, person_probabilities(table, p), True,
-                          "computed by the classroom's exact stage-by-stage LP")
     result = run(key, instance, seed=seed)
     if result.distribution is None:
         raise ValueError(f"{label} gave no exact distribution")
