@@ -114,9 +114,10 @@ class Pricer:
         """Improving swaps (one member of type a out, one of type b in) that keep every quota.
 
         Swapping a for b only moves seats in the categories where a and b differ; there it breaks a
-        quota if a's value is at its min or b's value at its max. Each move takes the best swap
-        among the CANDIDATE_TYPES entering types of largest weight, and checks every pair only when
-        none of those can enter.
+        quota if a's value is at its min or b's value at its max. Entering types are scanned in
+        blocks of CANDIDATE_TYPES, heaviest first (only those heavier than the lightest member
+        could gain); each move takes the best swap of the first block that has one. With
+        households, every pair is checked against the household rule as well.
         """
         types = self.types
         c = np.asarray(start, dtype=np.int64).copy()
@@ -129,11 +130,10 @@ class Pricer:
             if len(out) == 0 or len(into) == 0 or w[into].max() - w[out].min() <= threshold:
                 break
             full, empty = seats >= types.upper, seats <= types.lower
-            move = None
-            if not types.households:
-                move = self._swap_among_best(w, out, into, full, empty, threshold)
-            if move is None:
+            if types.households:
                 move = self._best_swap(w[into][None, :] - w[out][:, None], out, into, c, full, empty, threshold)
+            else:
+                move = self._first_block_swap(w, out, into, full, empty, threshold)
             if move is None:
                 break
             a, b = move
@@ -142,20 +142,25 @@ class Pricer:
             seats += types.A[:, b] - types.A[:, a]
         return c
 
-    def _swap_among_best(self, w: np.ndarray, out: np.ndarray, into: np.ndarray, full: np.ndarray,
-                         empty: np.ndarray, threshold: float) -> tuple[int, int] | None:
-        """The best quota-keeping swap whose entering type is among the CANDIDATE_TYPES heaviest, or None."""
-        if len(into) > CANDIDATE_TYPES:
-            into = into[np.argpartition(-w[into], CANDIDATE_TYPES - 1)[:CANDIDATE_TYPES]]
-        gain = w[into][None, :] - w[out][:, None]
-        if gain.max() <= threshold:
-            return None
-        codes_out, codes_in = self.codes[out], self.codes[into]  # (|out| x C), (|into| x C) quota indices
+    def _first_block_swap(self, w: np.ndarray, out: np.ndarray, into: np.ndarray, full: np.ndarray,
+                          empty: np.ndarray, threshold: float) -> tuple[int, int] | None:
+        """The best quota-keeping swap in the first block of entering types (heaviest first) that has
+        one, or None when no swap gains."""
+        lightest = float(w[out].min())
+        into = into[w[into] > lightest + threshold]
+        into = into[np.argsort(-w[into], kind="stable")]
+        codes_out = self.codes[out]  # |out| x C quota indices
         leave_blocked = empty[codes_out]  # a's value in category f is at its min
-        enter_blocked = full[codes_in]  # b's value in category f is at its max
-        differ = codes_out[:, None, :] != codes_in[None, :, :]
-        blocked = (differ & (leave_blocked[:, None, :] | enter_blocked[None, :, :])).any(axis=2)
-        return _best_allowed(gain, blocked, out, into, threshold)
+        for start in range(0, len(into), CANDIDATE_TYPES):
+            block = into[start:start + CANDIDATE_TYPES]
+            codes_in = self.codes[block]
+            enter_blocked = full[codes_in]  # b's value in category f is at its max
+            differ = codes_out[:, None, :] != codes_in[None, :, :]
+            blocked = (differ & (leave_blocked[:, None, :] | enter_blocked[None, :, :])).any(axis=2)
+            move = _best_allowed(w[block][None, :] - w[out][:, None], blocked, out, block, threshold)
+            if move is not None:
+                return move
+        return None
 
     def _best_swap(self, gain: np.ndarray, out: np.ndarray, into: np.ndarray, c: np.ndarray, full: np.ndarray,
                    empty: np.ndarray, threshold: float) -> tuple[int, int] | None:
