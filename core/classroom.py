@@ -26,6 +26,7 @@ from scipy.optimize import linprog
 from .distribution import Distribution
 from .enumeration import panels_per_composition, valid_compositions
 from .errors import InputError, Problem, SortitionError
+from .legacy import serving_priority
 from .model import Instance, Quota
 from .selection import run
 
@@ -534,8 +535,9 @@ def legacy_trace(instance: Instance, seed: int, retries: int = LEGACY_RETRIES) -
         for _ in range(instance.k):
             left = has[:, remaining].sum(axis=1)
             need = lower - selected
+            priority = serving_priority(need, left)
             ratios = pd.DataFrame({"value": labels, "min": lower, "selected": selected.copy(), "remaining": left,
-                                   "ratio": np.where(left > 0, need / np.maximum(left, 1), np.nan)})
+                                   "ratio": np.where(left > 0, priority, np.nan)})
             short = np.flatnonzero(need > left)
             if len(short):
                 q = short[0]
@@ -545,7 +547,7 @@ def legacy_trace(instance: Instance, seed: int, retries: int = LEGACY_RETRIES) -
             if not (left > 0).any():
                 failed = ("no volunteer is left in the pool", ratios)
                 break
-            value = int(np.nanargmax(np.where(left > 0, need / np.maximum(left, 1), -np.inf)))
+            value = int(priority.argmax())
             candidates = np.flatnonzero(remaining & has[value])
             picked = int(rng.choice(candidates))
             panel.append(picked)

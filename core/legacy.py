@@ -76,9 +76,7 @@ class LegacyProcess:
         left = remaining @ self.AT  # runs x Q: volunteers left with each value
         for _ in range(k):
             need = self.lower - selected
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = np.where(left > 0, need / left, -np.inf)
-            value = ratio.argmax(axis=1)  # argmax takes the first of equal ratios
+            value = serving_priority(need, left).argmax(axis=1)  # argmax takes the first of equal ratios
             # a min can no longer be met, or the pool ran dry
             dying = alive & ((need > left).any(axis=1) | (left[rows, value] <= 0))
             if dying.any():
@@ -126,6 +124,12 @@ class LegacyProcess:
             f"the legacy method missed a quota minimum on {retries} attempts in a row "
             f"({failures} failed attempts in all). Its greedy choices cannot meet these quotas reliably: "
             "loosen the tightest minimums or use a fair algorithm such as maximin.")
+
+
+def serving_priority(need: np.ndarray, left: np.ndarray) -> np.ndarray:
+    """The greedy's priority of each value: (min - selected) / (volunteers left with the value), and
+    -inf for values nobody left has. The value served next is the first of largest priority."""
+    return np.where(left > 0, need / np.maximum(left, 1), -np.inf)
 
 
 def pick_proportional(weights: np.ndarray, rng: np.random.Generator, block: int = 48) -> np.ndarray:
@@ -268,8 +272,7 @@ def exact_legacy_distribution(instance: Instance, max_states: int = 200_000) -> 
         need = lower - selected
         if (need > left).any() or not (left > 0).any():
             return {}
-        ratio = np.where(left > 0, need / np.maximum(left, 1), -np.inf)
-        value = int(ratio.argmax())
+        value = int(serving_priority(need, left).argmax())
         candidates = np.flatnonzero(A[value] * remaining)
         total = float(remaining[candidates].sum())
         result: dict = {}

@@ -205,6 +205,18 @@ def _best_allowed(gain: np.ndarray, blocked: np.ndarray, out: np.ndarray, into: 
     return int(out[i]), int(into[j])
 
 
+DUAL_THRESHOLD = 1e-6  # duals (normalised to sum 1 over unfixed types) above this fix their type
+
+
+def types_to_fix(unfixed: np.ndarray, duals: np.ndarray) -> np.ndarray:
+    """The unfixed types a leximin stage fixes: those whose normalised dual exceeds DUAL_THRESHOLD
+    (complementary slackness: they sit at the stage value in every optimum), or the largest one.
+
+    `unfixed` holds type indices and `duals` their duals, normalised to sum 1."""
+    chosen = unfixed[duals > DUAL_THRESHOLD]
+    return chosen if len(chosen) else unfixed[[int(np.argmax(duals))]]
+
+
 def selectable_types(pricer: Pricer, columns: ColumnSet) -> np.ndarray:
     """Boolean mask of the types that sit on at least one valid panel; adds covering panels to `columns`.
 

@@ -32,12 +32,11 @@ from ..errors import SolverError
 from ..model import Instance, TypeSpace
 from ..selection import Progress, SelectionResult, no_progress
 from .columns import (ColumnSet, Pricer, StageLP, never_selectable_note, selectable_types, solve_stage,
-                      to_selection_result)
+                      to_selection_result, types_to_fix)
 from .relaxation import relaxed_leximin
 
 FIX_TOLERANCE = 1e-7  # relative to k/n: how far below its fixed value a later stage may push a type
 PROMISED_TOLERANCE = 1e-6  # relative to k/n: the shortfall beyond which we raise
-DUAL_THRESHOLD = 1e-6  # duals (normalised to sum 1 over unfixed types) above this fix their type
 
 
 def leximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_progress) -> Distribution:
@@ -63,10 +62,7 @@ def leximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_
     while lp.unfixed.any():
         outcome = solve_stage(lp, pricer, columns, progress=progress, label=f"leximin stage {len(stages) + 1} ")
         unfixed = np.flatnonzero(lp.unfixed)
-        y = outcome.y[unfixed]
-        chosen = unfixed[y > DUAL_THRESHOLD]
-        if len(chosen) == 0:
-            chosen = unfixed[[int(np.argmax(y))]]
+        chosen = types_to_fix(unfixed, outcome.y[unfixed])
         fixed_value[chosen] = outcome.value
         lp.fix(chosen, np.full(len(chosen), outcome.value - FIX_TOLERANCE))
         stages.append({"value": outcome.value / lp.scale, "bound": outcome.bound / lp.scale,

@@ -9,7 +9,7 @@ When some distribution of valid panels reaches it, that distribution IS leximin-
 leximin point is unique). Computing it takes one small LP per level (T + 1 variables), no pricing:
 
     stage:  max z  s.t.  x_t / N_t >= z (t unfixed),  x_t / N_t >= f_t (t fixed),  x in P,
-and every unfixed type whose normalised dual exceeds DUAL_THRESHOLD is fixed at z
+and the types `core.fair.columns.types_to_fix` picks from the duals are fixed at z
 (complementary slackness, as in `core.fair.leximin`).
 """
 
@@ -21,8 +21,8 @@ from scipy.optimize import linprog
 
 from ..errors import SolverError
 from ..model import TypeSpace
+from .columns import types_to_fix
 
-DUAL_THRESHOLD = 1e-6  # normalised duals above this fix their type
 FLOOR_SLACK = 1e-10  # fixed types are held at f_t - FLOOR_SLACK so later stages stay feasible
 MAX_FLOOR_SLACK = 1e-7  # ... and at most this much lower when the LP finds a floor out of reach
 LP_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
@@ -71,9 +71,7 @@ def relaxed_leximin(types: TypeSpace, selectable: np.ndarray | None = None) -> n
         if duals.sum() <= 0:
             raise SolverError("the relaxed leximin LP returned no usable dual solution")
         duals /= duals.sum()
-        chosen = unfixed[duals > DUAL_THRESHOLD]
-        if len(chosen) == 0:
-            chosen = unfixed[[int(np.argmax(duals))]]
+        chosen = types_to_fix(unfixed, duals)
         fixed[chosen] = True
         floor[chosen] = z - FLOOR_SLACK
     return np.where(selectable, floor + FLOOR_SLACK, 0.0)
