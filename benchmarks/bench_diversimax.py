@@ -9,6 +9,7 @@ runs one thread, so CPU time is the fairer figure), branch-and-bound nodes (HiGH
 the model size (types, tables, fillable cells, excess variables, linear cells).
 
     python benchmarks/bench_diversimax.py [--time-limit 60] [--instances sf_a sf_d obf sf_e] [--cbc sf_a sf_d]
+                                          [--seeds 0 1 2 3]
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core.diversimax import select  # noqa: E402
 from core.generator import paper_shaped  # noqa: E402
 
-HEADER = (f"{'name':6s} {'n':>5s} {'k':>4s} {'C':>3s} {'solver':6s} {'types':>6s} {'tables':>6s} {'cells':>6s} "
+HEADER = (f"{'name':6s} {'seed':>4s} {'n':>5s} {'k':>4s} {'C':>3s} {'solver':6s} {'types':>6s} {'tables':>6s} {'cells':>6s} "
           f"{'e_vars':>6s} {'linear':>6s} {'status':>8s} {'objective':>10s} {'bound':>10s} {'gap':>8s} "
           f"{'wall_s':>7s} {'cpu_s':>7s} {'nodes':>6s} {'gap<0.1%':>8s}")
 
@@ -37,7 +38,7 @@ def run_one(name: str, solver: str, time_limit: float, seed: int) -> str:
     info = result.info
     proven = "yes" if info["gap"] < 1e-3 else "no"
     nodes = "-" if info["nodes"] is None else str(info["nodes"])
-    return (f"{name:6s} {instance.n:5d} {instance.k:4d} {len(instance.categories):3d} {solver:6s} {info['types']:6d} "
+    return (f"{name:6s} {seed:4d} {instance.n:5d} {instance.k:4d} {len(instance.categories):3d} {solver:6s} {info['types']:6d} "
             f"{info['tables']:6d} {info['fillable_cells']:6d} {info['excess_variables']:6d} {info['linear_cells']:6d} "
             f"{info['status']:>8s} {result.objective:10.3f} {info['lower_bound']:10.3f} {100 * info['gap']:7.3f}% "
             f"{seconds:7.1f} {info['solver_cpu_seconds']:7.1f} {nodes:>6s} {proven:>8s}")
@@ -48,13 +49,15 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--instances", nargs="*", default=["sf_a", "sf_d", "obf", "sf_e"])
     parser.add_argument("--cbc", nargs="*", default=["sf_a", "sf_d"], help="instances also solved with CBC")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, nargs="*", default=[0], help="generator seeds (issue 4 uses 0 1 2 3)")
     args = parser.parse_args()
     print(HEADER, flush=True)
     for name in args.instances:
-        print(run_one(name, "highs", args.time_limit, args.seed), flush=True)
+        for seed in args.seeds:
+            print(run_one(name, "highs", args.time_limit, seed), flush=True)
     for name in args.cbc:
-        print(run_one(name, "cbc", args.time_limit, args.seed), flush=True)
+        for seed in args.seeds:
+            print(run_one(name, "cbc", args.time_limit, seed), flush=True)
 
 
 if __name__ == "__main__":

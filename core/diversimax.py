@@ -28,9 +28,25 @@ order-2 model (sf_e start 3875 instead of 4064 but the same end within noise, ob
 a MIP restricted to the types in the LP optimum's support (sf_e: no panel in 15 s); iterated swap
 search with random kicks (sf_e 3883 after 20 s CPU, HiGHS's own sub-MIPs reach about 3795);
 HiGHS mip_heuristic_effort 0.3. CBC (solver="cbc") used about 35% less CPU than HiGHS to prove
-optimality on sf_a/sf_d shapes (seeds 0-3) and ended with similar gaps on obf and sf_e. What remains hard:
-obf's LP bound (about 1787-1789 against panels of about 1865) does not move under branching,
-and sf_e's bound (3781.21) did not move in 298 nodes / 118 s of CPU while the best panel fell to 3791.
+optimality on sf_a/sf_d shapes (seeds 0-3) and ended with similar gaps on obf and sf_e.
+OR-Tools CP-SAT 9.15 on the same model in integers (excess scaled by L = lcm of the cell counts,
+so every coefficient and its bound are exact), swap-search hint, 60 s, seeds 0-3: 1 worker ended at
+obf 1863.6/1860.2/1843.5/1860.9 (bounds 1785.0/1786.3/1778.2/1801.2, below HiGHS's) and sf_e
+3783.5/3796.6/3791.4/3795.8 (HiGHS 3802.3/3801.8/3796.9/3808.4; CP-SAT's bounds 3778.7/3783.6/
+3778.8/3782.2, below HiGHS's 3781.2/3789.7/3779.0/3785.1); its panels come only after its LP
+converges (35-40 s on sf_e). 2 workers (or 8 interleaved in one thread) did worse in 60 s on the
+shared 2-core machine (obf s0 1891/1922, sf_e s0 4038), and it took 18 s on sf_a s0 and 26 s on
+sf_d s0 against HiGHS's 6.5 s and 1.7 s. Not added: it proves no gap < 0.1% where HiGHS cannot,
+and its wheel bundles libhighs.so.1 of HiGHS 1.12, which clashes with highspy's in one process.
+What remains hard is the bound, not the panels: even the best panel either solver found leaves
+sf_e gaps of 0.06/0.18/0.33/0.28% against HiGHS's bound. The LP spreads x over 120+ types so that
+nearly every order-3 cell holds n_c <= ceil V; on obf s0, 76 of the 86 points an incumbent loses
+to the LP are in order-3 tables with V = k/|cells| around 0.5-1.25, i.e. pairs of members sharing
+three values (a packing/design structure no per-table or per-projection cut sees). obf's bound
+(about 1787-1789 against panels of about 1840-1865) moves only slowly under branching: obf s0
+with 300 s (241 s CPU, 5469 nodes) ended at 1839.96 with bound 1808.49 (60 s: 1862.17 / 1792.72),
+a 1.7% gap; and sf_e's bound (3781.21) did not move in 298 nodes / 118 s of CPU while the best
+panel fell to 3791.
 
 Randomness and selection probabilities. The MIP fixes a composition x (how many of each type);
 the panel takes x_t of the N_t members of type t uniformly at random, so volunteer i of type t is
