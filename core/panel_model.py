@@ -46,17 +46,27 @@ class PanelModel:
         m = self.model
         self.c = [m.add_var(name=f"c_{t}", var_type=mip.INTEGER, lb=0, ub=int(n)) for t, n in enumerate(types.counts)]
         m += mip.xsum(self.c) == types.k, "panel_size"
+        self._quota_rows: tuple[list[mip.Constr], list[mip.Constr]] = ([], [])
         for q in range(len(types.lower)):
             in_q = [self.c[t] for t in np.flatnonzero(types.A[q])]
-            m += mip.xsum(in_q) >= int(types.lower[q]), f"min_{q}"
-            m += mip.xsum(in_q) <= int(types.upper[q]), f"max_{q}"
+            self._quota_rows[0].append(m.add_constr(mip.xsum(in_q) >= int(types.lower[q]), f"min_{q}"))
+            self._quota_rows[1].append(m.add_constr(mip.xsum(in_q) <= int(types.upper[q]), f"max_{q}"))
         for h, group in enumerate(types.households):
             m += mip.xsum(self.c[t] for t in group) <= 1, f"household_{h}"
+        self._bounds: tuple[np.ndarray, np.ndarray] | None = None  # as last set by `restrict`
+        self._rhs: tuple[np.ndarray, np.ndarray] | None = None
 
-    def best(self, weights: np.ndarray, time_limit: float | None = None) -> PricedPanel:
-        """The panel maximising sum_t weights_t c_t, with the solver's proven bound."""
+    def best(self, weights: np.ndarray, time_limit: float | None = None, relax_first: bool = False) -> PricedPanel:
+        """The panel maximising sum_t weights_t c_t, with the solver's proven bound. With `relax_first`,
+        the LP relaxation is solved first and its optimum kept when it is integral (then it is the MIP's)."""
         w = np.asarray(weights, dtype=float)
         self.model.objective = mip.maximize(mip.xsum(float(w[t]) * self.c[t] for t in np.flatnonzero(w)))
+        if relax_first and self.model.optimize(relax=True) == mip.OptimizationStatus.OPTIMAL:
+            x = np.array([v.x for v in self.c])
+            composition = np.round(x).astype(np.int64)
+            if np.abs(x - composition).max() <= 1e-9:
+                value = float(w @ composition)
+                return PricedPanel(composition, value, value)
         status = self.model.optimize(max_seconds=time_limit) if time_limit else self.model.optimize()
         if status == mip.OptimizationStatus.INFEASIBLE:
             raise InfeasibleQuotas("no panel meets every quota")
@@ -66,6 +76,24 @@ class PanelModel:
         value = float(w @ composition)
         bound = max(value, float(self.model.objective_bound)) if status != mip.OptimizationStatus.OPTIMAL else value
         return PricedPanel(composition, value, bound)
+
+    def restrict(self, lower: np.ndarray, upper: np.ndarray, seats_min: np.ndarray, seats_max: np.ndarray) -> None:
+        """Solve from now on with lower_t <= c_t <= upper_t and seats_min_q <= seats_q <= seats_max_q
+        (seats_q = sum over the types with quota q's value). Pass the counts and quotas to undo."""
+        bounds = (np.asarray(lower, dtype=float), np.asarray(upper, dtype=float))
+        rhs = (np.asarray(seats_min, dtype=float), np.asarray(seats_max, dtype=float))
+        if self._bounds is None:  # first call: fetch the model's own bounds once
+            self._bounds = (np.array([v.lb for v in self.c]), np.array([v.ub for v in self.c]))
+            self._rhs = (self.types.lower.astype(float), self.types.upper.astype(float))
+        for t in np.flatnonzero(bounds[0] != self._bounds[0]).tolist():
+            self.c[t].lb = float(bounds[0][t])
+        for t in np.flatnonzero(bounds[1] != self._bounds[1]).tolist():
+            self.c[t].ub = float(bounds[1][t])
+        for q in np.flatnonzero(rhs[0] != self._rhs[0]).tolist():
+            self._quota_rows[0][q].rhs = float(rhs[0][q])
+        for q in np.flatnonzero(rhs[1] != self._rhs[1]).tolist():
+            self._quota_rows[1][q].rhs = float(rhs[1][q])
+        self._bounds, self._rhs = bounds, rhs
 
     def any_panel(self) -> np.ndarray | None:
         """Some quota-satisfying composition, or None when there is none."""

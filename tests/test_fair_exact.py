@@ -15,7 +15,7 @@ from core.errors import InfeasibleQuotas
 from core.fair.leximin import leximin
 from core.fair.maximin import maximin
 from core.fair.nash import nash, nash_welfare
-from core.fair.relaxation import relaxed_leximin
+from core.fair.relaxation import relaxed_leximin, relaxed_nash
 from core.loaders import load_instance
 from core.model import Instance, Quota, TypeSpace
 
@@ -143,6 +143,20 @@ def test_relaxation_bounds_leximin_from_above() -> None:
         exact = leximin(types).type_probabilities()
         # the relaxation's leximin vector (over volunteers) is lexicographically >= the exact one
         assert lex_geq(np.sort(np.repeat(target, types.counts)), np.sort(np.repeat(exact, types.counts)))
+
+
+def test_relaxed_nash_bounds_nash_from_above() -> None:
+    """The relaxation's Nash welfare is >= the exact one, and equal where its optimum is a mixture of
+    valid panels (then the distribution the face walk seeds is optimal)."""
+    for case in CASES:
+        types = case.types
+        if types.households:
+            continue
+        live = columns_matrix(types).max(axis=0) > 0
+        x = relaxed_nash(types, live)
+        assert x.sum() == pytest.approx(types.k, abs=1e-6)
+        relaxed = float(types.counts[live] @ np.log(x[live] / types.counts[live]))
+        assert relaxed >= brute_nash(types) - 1e-6
 
 
 def test_never_selectable_volunteer_is_reported() -> None:

@@ -93,6 +93,7 @@ class Pricer:
 
     def __init__(self, types: TypeSpace, solver: str = "highs"):
         self.types = types
+        self.solver = solver
         self.model = PanelModel(types, solver=solver)
         self.A = types.A.astype(float)
         self.stats = PricingStats()
@@ -365,8 +366,9 @@ def stage_bound(lp: StageLP, y: np.ndarray, priced_bound: float) -> float:
 
 
 def solve_stage(lp: StageLP, pricer: Pricer, columns: ColumnSet, *, progress: Progress = no_progress,
-                label: str = "", max_rounds: int = 100_000) -> StageOutcome:
-    """Column generation for the stage LP until master value and proven bound agree to GAP_TOLERANCE."""
+                label: str = "", max_rounds: int = 100_000, enough: float = np.inf) -> StageOutcome:
+    """Column generation for the stage LP until master value and proven bound agree to GAP_TOLERANCE,
+    or the value reaches `enough` (a value known to be optimal to within the caller's tolerance)."""
     best_bound = np.inf
     rounds = 0
     while True:
@@ -376,6 +378,8 @@ def solve_stage(lp: StageLP, pricer: Pricer, columns: ColumnSet, *, progress: Pr
         lam, y = lp.solve(METHOD)
         p = lp.probabilities(lam, columns)
         value = float(p[lp.unfixed].min())
+        if value >= enough:
+            return StageOutcome(value, best_bound, lam, y, rounds)
         y_sum = y[lp.unfixed].sum()
         if y_sum <= 0:
             raise SolverError("the master LP returned no usable dual solution")

@@ -15,10 +15,12 @@ against every floor and `info["max_shortfall"]` reports the largest shortfall.
 
 Shortcut (`core.fair.relaxation`): the leximin point of the LP relaxation of the quota polytope is
 an upper bound, cheap to compute, and on real pools usually reachable by valid panels. So we
-first try to reach it: one column generation for  max z  s.t.  p_t >= z * target_t  (all t).
+first try to reach it: `core.fair.face_walk` writes the point as a mixture of valid panels (about
+one panel per step, a hundred or two in all), and the master LP  max z  s.t.  p_t >= z * target_t
+(all t) over those panels, with column generation if it falls short, certifies how far it got.
 If z reaches 1 (to within the tolerance above), that distribution is the leximin distribution and
 no stage is needed; a proven z < 1 means the relaxation is not tight, and the stages run as above,
-starting from every panel generated so far.
+starting from every panel generated so far. (With households the walk is skipped.)
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from ..model import Instance, TypeSpace
 from ..selection import Progress, SelectionResult, no_progress
 from .columns import (ColumnSet, Pricer, StageLP, never_selectable_note, selectable_types, solve_stage,
                       to_selection_result, types_to_fix)
+from .face_walk import walk_down_faces
 from .relaxation import relaxed_leximin
 
 FIX_TOLERANCE = 1e-7  # relative to k/n: how far below its fixed value a later stage may push a type
@@ -101,12 +104,21 @@ def _reach_relaxed_leximin(types: TypeSpace, selectable: np.ndarray, pricer: Pri
     target = relaxed_leximin(types, selectable)
     relaxed = time.perf_counter()
     progress(f"leximin: relaxation solved ({types.size} types), reaching its leximin point with valid panels")
+    walk = None
+    if not types.households:
+        walk = walk_down_faces(types, target * types.counts, solver=pricer.solver)
+        for composition in walk.compositions:
+            columns.add(composition)
+        progress(f"leximin: {len(walk.compositions)} panels from the face walk (weight left {walk.weight_left:.1e})")
+    walked = time.perf_counter()
     lp = StageLP(types, target=target)
     unreachable = np.flatnonzero(target <= 0)
     if len(unreachable):
         lp.fix(unreachable, np.zeros(len(unreachable)))
-    outcome = solve_stage(lp, pricer, columns, progress=progress, label="leximin (target) ")
     fair = types.k / types.counts.sum()
+    # z >= enough puts every type within FIX_TOLERANCE * k/n of its target: no need to go further
+    enough = 1.0 - FIX_TOLERANCE * fair / float(target.max())
+    outcome = solve_stage(lp, pricer, columns, progress=progress, label="leximin (target) ", enough=enough)
     p = (outcome.lam @ columns.array) / types.counts
     shortfall = float(np.max(target - p))
     if shortfall > FIX_TOLERANCE * fair:
@@ -115,15 +127,17 @@ def _reach_relaxed_leximin(types: TypeSpace, selectable: np.ndarray, pricer: Pri
     info = {
         "method": "relaxation reached",
         "stages": 0,
-        "levels": len(np.unique(np.round(target[target > 0], 12))),
+        "levels": len(np.unique(np.round(target[target > 0], 9))),
         "rounds": outcome.rounds,
         "panels_generated": len(columns),
         "fix_tolerance": FIX_TOLERANCE * fair,
         "max_shortfall": max(shortfall, 0.0),
         "upper_bound": float(target[selectable].min()) if selectable.any() else 0.0,
-        "seconds": {"relaxation": round(relaxed - started, 3),
-                    "column_generation": round(time.perf_counter() - relaxed, 3)},
+        "seconds": {"relaxation": round(relaxed - started, 3), "face_walk": round(walked - relaxed, 3),
+                    "column_generation": round(time.perf_counter() - walked, 3)},
     }
+    if walk is not None:
+        info.update({"face_walk_panels": len(walk.compositions), "face_walk_weight_left": walk.weight_left})
     return outcome.lam, info
 
 

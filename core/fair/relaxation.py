@@ -1,4 +1,4 @@
-"""Leximin over the LP relaxation of the quota polytope: a cheap target for the exact leximin.
+"""Leximin and Nash welfare over the LP relaxation of the quota polytope: cheap targets for the exact ones.
 
 The relaxation lets type counts be fractional:
     P = { x in R^T : 0 <= x_t <= N_t,  sum_t x_t = k,  min_q <= sum_{t has q} x_t <= max_q,
@@ -16,6 +16,7 @@ and the types `core.fair.columns.types_to_fix` picks from the duals are fixed at
 from __future__ import annotations
 
 import numpy as np
+import cvxpy as cp
 from scipy import sparse
 from scipy.optimize import linprog
 
@@ -74,4 +75,26 @@ def relaxed_leximin(types: TypeSpace, selectable: np.ndarray | None = None) -> n
         chosen = types_to_fix(unfixed, duals)
         fixed[chosen] = True
         floor[chosen] = z - FLOOR_SLACK
-    return np.where(selectable, floor + FLOOR_SLACK, 0.0)
+    # the last LP's point itself (not the floors): it lies in P to the LP's tolerance, where the floors
+    # plus slack would overshoot sum_t x_t = k by up to n * FLOOR_SLACK
+    return np.where(selectable, np.clip(result.x[:T], 0.0, N) / N, 0.0)
+
+
+def relaxed_nash(types: TypeSpace, live: np.ndarray) -> np.ndarray:
+    """Expected type counts x maximising sum_t N_t log(x_t / N_t) over P (types not `live` at 0).
+
+    Every distribution over valid panels has its expected composition in P, so this bounds the Nash
+    welfare from above; when valid panels reach x, their distribution is Nash-optimal. Households
+    are not modelled here (the caller skips the relaxation when there are any)."""
+    N = types.counts.astype(float)
+    x = cp.Variable(types.size, nonneg=True)
+    A = types.A.astype(float)
+    constraints = [cp.sum(x) == types.k, A @ x >= types.lower, A @ x <= types.upper, x <= N * live]
+    problem = cp.Problem(cp.Maximize(N[live] @ cp.log(x[live])), constraints)
+    try:
+        problem.solve(solver="CLARABEL")
+    except cp.SolverError:
+        problem.solve(solver="SCS", eps=1e-9)
+    if x.value is None:
+        raise SolverError(f"the relaxed Nash welfare program ended with status {problem.status}")
+    return np.clip(x.value, 0.0, N * live)
