@@ -8,6 +8,7 @@ import pytest
 from core.enumeration import valid_compositions
 from core.fair.face_walk import walk_down_faces
 from core.fair.leximin import leximin
+from core.fair.maximin import maximin
 from core.fair.relaxation import relaxed_leximin
 from core.generator import paper_shaped
 from tests.test_fair_exact import tiny_instance
@@ -67,3 +68,14 @@ def test_walk_refuses_households() -> None:
     types = tiny_instance(3, household=True).types
     with pytest.raises(ValueError, match="households"):
         walk_down_faces(types, np.zeros(types.size))
+
+
+def test_maximin_is_proven_by_the_relaxation_bound() -> None:
+    """The panels of the walk reach the relaxation's maximin value, which bounds every distribution:
+    maximin needs no pricing to prove optimality, and its bound is never below its value."""
+    types = paper_shaped("sf_a", seed=3).instance.types
+    d = maximin(types)
+    d.verify()
+    assert d.info["upper_bound"] >= d.objective
+    assert d.info["gap"] <= 1e-9
+    assert d.objective == pytest.approx(leximin(types).objective, abs=1e-9)

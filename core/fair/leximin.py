@@ -36,7 +36,7 @@ from ..selection import Progress, SelectionResult, no_progress
 from .columns import (ColumnSet, Pricer, StageLP, never_selectable_note, selectable_types, solve_stage,
                       to_selection_result, types_to_fix)
 from .face_walk import walk_down_faces
-from .relaxation import relaxed_leximin
+from .relaxation import relaxed_leximin_levels
 
 FIX_TOLERANCE = 1e-7  # relative to k/n: how far below its fixed value a later stage may push a type
 PROMISED_TOLERANCE = 1e-6  # relative to k/n: the shortfall beyond which we raise
@@ -101,7 +101,7 @@ def _reach_relaxed_leximin(types: TypeSpace, selectable: np.ndarray, pricer: Pri
                            progress: Progress) -> tuple[np.ndarray, dict] | None:
     """A distribution reaching the relaxation's leximin point (then leximin-optimal), or None."""
     started = time.perf_counter()
-    target = relaxed_leximin(types, selectable)
+    target, levels = relaxed_leximin_levels(types, selectable)
     relaxed = time.perf_counter()
     progress(f"leximin: relaxation solved ({types.size} types), reaching its leximin point with valid panels")
     walk = None
@@ -132,7 +132,7 @@ def _reach_relaxed_leximin(types: TypeSpace, selectable: np.ndarray, pricer: Pri
         "panels_generated": len(columns),
         "fix_tolerance": FIX_TOLERANCE * fair,
         "max_shortfall": max(shortfall, 0.0),
-        "upper_bound": float(target[selectable].min()) if selectable.any() else 0.0,
+        "upper_bound": levels[0] if selectable.any() else 0.0,
         "seconds": {"relaxation": round(relaxed - started, 3), "face_walk": round(walked - relaxed, 3),
                     "column_generation": round(time.perf_counter() - walked, 3)},
     }

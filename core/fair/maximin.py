@@ -5,6 +5,11 @@ over all valid compositions c, by column generation (`core.fair.columns`). Any d
 sum_t y_t = 1 proves z* <= max_c sum_t y_t c_t / N_t (the pricing MIP's bound); we stop when that
 bound meets the master value to GAP_TOLERANCE * k/n. Types on no valid panel force z* = 0: they
 are reported and the others are maximised among themselves.
+
+Start: the relaxation's leximin point (`core.fair.relaxation`) has the relaxation's maximin value
+as its minimum, an upper bound on z*; the panels `core.fair.face_walk` finds for that point usually
+reach it, and then that bound is the proof and no pricing is needed. Otherwise column generation
+goes on from those panels as above. (Without households; with them, column generation alone.)
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ import numpy as np
 from ..distribution import Distribution
 from ..model import Instance, TypeSpace
 from ..selection import Progress, SelectionResult, no_progress
-from .columns import (ColumnSet, Pricer, StageLP, never_selectable_note, selectable_types, solve_stage,
-                      to_selection_result)
+from .columns import (GAP_TOLERANCE, ColumnSet, Pricer, StageLP, never_selectable_note, selectable_types,
+                      solve_stage, to_selection_result)
+from .face_walk import walk_down_faces
+from .relaxation import relaxed_leximin_levels
 
 
 def maximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_progress) -> Distribution:
@@ -31,18 +38,28 @@ def maximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_
     never = ~selectable
     if never.any():
         lp.fix(np.flatnonzero(never), np.zeros(int(never.sum())))
+    relaxed_bound = np.inf  # scaled: the relaxation's maximin value bounds the maximin from above
+    if not types.households:
+        target, levels = relaxed_leximin_levels(types, selectable)
+        relaxed_bound = levels[0] * lp.scale
+        for composition in walk_down_faces(types, target * types.counts, solver=solver).compositions:
+            columns.add(composition)
+    walked = time.perf_counter()
     progress(f"maximin: {types.size} types, {len(columns)} starting panels")
-    outcome = solve_stage(lp, pricer, columns, progress=progress, label="maximin ")
+    outcome = solve_stage(lp, pricer, columns, progress=progress, label="maximin ",
+                          enough=relaxed_bound - GAP_TOLERANCE)
     done = time.perf_counter()
     value = outcome.value / lp.scale
+    bound = min(outcome.bound, relaxed_bound)
     info = {
         "rounds": outcome.rounds,
         "panels_generated": len(columns),
         "min_probability_selectable": value,
-        "upper_bound": 0.0 if never.any() else outcome.bound / lp.scale,
-        "gap": max(0.0, outcome.bound - outcome.value) / lp.scale,
+        "upper_bound": 0.0 if never.any() else bound / lp.scale,
+        "gap": max(0.0, bound - outcome.value) / lp.scale,
         "types": types.size,
-        "seconds": {"covering": round(seeded - started, 3), "column_generation": round(done - seeded, 3)},
+        "seconds": {"covering": round(seeded - started, 3), "face_walk": round(walked - seeded, 3),
+                    "column_generation": round(done - walked, 3)},
         **pricer.stats.as_dict(),
         **never_selectable_note(never, types),
     }

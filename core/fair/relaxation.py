@@ -31,6 +31,12 @@ LP_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance
 
 def relaxed_leximin(types: TypeSpace, selectable: np.ndarray | None = None) -> np.ndarray:
     """Type probabilities p_t of the leximin point of the relaxation (types not `selectable` at 0)."""
+    return relaxed_leximin_levels(types, selectable)[0]
+
+
+def relaxed_leximin_levels(types: TypeSpace, selectable: np.ndarray | None = None) -> tuple[np.ndarray, list[float]]:
+    """The leximin point of the relaxation and each stage's optimum z (the first is the relaxation's
+    maximin value, an upper bound on every distribution's minimum over the selectable types)."""
     T, N = types.size, types.counts.astype(float)
     selectable = np.ones(T, dtype=bool) if selectable is None else np.asarray(selectable, dtype=bool)
     Q = len(types.lower)
@@ -52,6 +58,7 @@ def relaxed_leximin(types: TypeSpace, selectable: np.ndarray | None = None) -> n
         sparse.hstack([household_rows, sparse.csr_matrix((household_rows.shape[0], 1))]),
     ])
     constant_bounds = np.r_[-types.lower, types.upper, np.ones(household_rows.shape[0])]
+    levels: list[float] = []
     while not fixed.all():
         for t in range(T):
             probability_rows[t, T] = 0.0 if fixed[t] else 1.0
@@ -67,6 +74,7 @@ def relaxed_leximin(types: TypeSpace, selectable: np.ndarray | None = None) -> n
         if result.status != 0:
             raise SolverError(f"the relaxed leximin LP ended with status {result.status}: {result.message}")
         z = float(result.x[-1])
+        levels.append(z)
         unfixed = np.flatnonzero(~fixed)
         duals = np.clip(-result.ineqlin.marginals[:T][unfixed], 0.0, None)
         if duals.sum() <= 0:
@@ -77,7 +85,7 @@ def relaxed_leximin(types: TypeSpace, selectable: np.ndarray | None = None) -> n
         floor[chosen] = z - FLOOR_SLACK
     # the last LP's point itself (not the floors): it lies in P to the LP's tolerance, where the floors
     # plus slack would overshoot sum_t x_t = k by up to n * FLOOR_SLACK
-    return np.where(selectable, np.clip(result.x[:T], 0.0, N) / N, 0.0)
+    return np.where(selectable, np.clip(result.x[:T], 0.0, N) / N, 0.0), levels
 
 
 def relaxed_nash(types: TypeSpace, live: np.ndarray) -> np.ndarray:
