@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
-from core.endtoend.closest import closest_distribution
+from core.endtoend.closest import closest_distribution, relaxed_closest
 from core.endtoend.phase_one import capped_marginals, phase_one
 from core.endtoend.simulation import PopulationModel, pool_batches, pool_counts, simulate_algorithm, simulate_phase_one
 from core.enumeration import valid_compositions
@@ -85,6 +85,11 @@ def test_closest_distribution_is_optimal_against_brute_force() -> None:
                    bounds=[(0, None)] * (P + 1), method="highs")
     assert found.deviation == pytest.approx(best.fun, abs=1e-7)
     assert found.lower_bound <= found.deviation + 1e-9
+    # the relaxation's closest point is in the quota polytope and at least as close as any distribution
+    x = relaxed_closest(types, targets)
+    assert x.sum() == pytest.approx(types.k)
+    assert np.all(types.A @ x >= types.lower - 1e-7) and np.all(types.A @ x <= types.upper + 1e-7)
+    assert np.abs(x / types.counts - targets).max() <= best.fun + 1e-7
 
 
 @pytest.fixture(scope="module")
