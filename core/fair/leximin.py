@@ -127,7 +127,7 @@ def _reach_relaxed_leximin(types: TypeSpace, selectable: np.ndarray, pricer: Pri
     info = {
         "method": "relaxation reached",
         "stages": 0,
-        "levels": len(np.unique(np.round(target[target > 0], 9))),
+        "levels": len(np.unique(np.round(levels, 10))),  # distinct probabilities in the leximin vector
         "rounds": outcome.rounds,
         "panels_generated": len(columns),
         "fix_tolerance": FIX_TOLERANCE * fair,
