@@ -29,7 +29,8 @@ from ..panel_model import PanelModel
 
 TIGHT = 1e-9  # a coordinate or quota within this (in seats) of its bound counts as at the bound ...
 ROUND_OFF = 1e-12  # ... plus this / (weight left), the round-off of the rest x' = (x - explained) / left
-NEGLIGIBLE = 1e-9  # the walk stops once the weight left for the rest x' is below this
+NEGLIGIBLE = 1e-9  # the walk stops once the weight left for the rest x' is below this ...
+MIN_STEP = 1e-12  # ... or when a step would move x by less than this share
 
 
 @dataclass
@@ -66,6 +67,8 @@ def walk_down_faces(types: TypeSpace, x: np.ndarray, *, solver: str = "highs", m
         if v is None:
             break
         lam = _largest_step(current, v, counts, A, lower, upper, tight)
+        if lam <= MIN_STEP:  # x' would equal x: the walk has stalled (round-off at a bound)
+            break
         compositions.append(v)
         weights.append(lam * left)
         if lam >= 1.0 - 1e-12:
