@@ -13,7 +13,7 @@ face holds no integer point (P is not integral with three or more categories), w
 
 The panels found are only candidates: the caller solves its master LP over them (and prices
 further panels if the LP falls short), so the walk never decides a probability on its own.
-Carathéodory's theorem is why it is fast: on the paper-shaped pools, about 100-200 panels
+Carathéodory's theorem is why it is fast: on the paper-shaped pools, 60-220 panels
 suffice where column generation needs thousands of rounds to find them one at a time.
 """
 
