@@ -15,6 +15,7 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,13 @@ class TypeSpace:
             if c[group].sum() > 1:
                 out.append(f"household of volunteers {group.tolist()} has {int(c[group].sum())} members on the panel")
         return out
+
+    def household_matrix(self) -> sparse.csr_matrix:
+        """H x T: row h marks the types (volunteers) of household h; at most one per row may be chosen."""
+        sizes = [len(group) for group in self.households]
+        members = np.concatenate(self.households) if self.households else np.array([], dtype=np.int64)
+        return sparse.csr_matrix((np.ones(len(members)), (np.repeat(np.arange(len(sizes)), sizes), members)),
+                                 shape=(len(sizes), self.size))
 
     def value_quotas(self) -> np.ndarray:
         """T x C matrix: for each type and category, the quota (row of A) holding the type's value there."""

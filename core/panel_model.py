@@ -34,7 +34,7 @@ class PricedPanel:
 class PanelModel:
     """One quota MIP, built once and re-solved with new objective weights."""
 
-    def __init__(self, types: TypeSpace, solver: str = "highs", threads: int = 1):
+    def __init__(self, types: TypeSpace, solver: str = "highs", threads: int = 1, household_minimums: bool = False):
         if solver not in SOLVERS:
             raise ValueError(f"unknown solver '{solver}'; choose one of {sorted(SOLVERS)}")
         self.types = types
@@ -51,8 +51,12 @@ class PanelModel:
             in_q = [self.c[t] for t in np.flatnonzero(types.A[q])]
             self._quota_rows[0].append(m.add_constr(mip.xsum(in_q) >= int(types.lower[q]), f"min_{q}"))
             self._quota_rows[1].append(m.add_constr(mip.xsum(in_q) <= int(types.upper[q]), f"max_{q}"))
+        self._household_rows: list[mip.Constr] = []  # sum_{t in h} c_t >= 0, raised to 1 by `restrict`
         for h, group in enumerate(types.households):
             m += mip.xsum(self.c[t] for t in group) <= 1, f"household_{h}"
+            if household_minimums:
+                self._household_rows.append(m.add_constr(mip.xsum(self.c[t] for t in group) >= 0, f"household_min_{h}"))
+        self._household_min = np.zeros(len(self._household_rows))
         self._bounds: tuple[np.ndarray, np.ndarray] | None = None  # as last set by `restrict`
         self._rhs: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -77,9 +81,17 @@ class PanelModel:
         bound = max(value, float(self.model.objective_bound)) if status != mip.OptimizationStatus.OPTIMAL else value
         return PricedPanel(composition, value, bound)
 
-    def restrict(self, lower: np.ndarray, upper: np.ndarray, seats_min: np.ndarray, seats_max: np.ndarray) -> None:
+    def restrict(self, lower: np.ndarray, upper: np.ndarray, seats_min: np.ndarray, seats_max: np.ndarray,
+                 household_min: np.ndarray | None = None) -> None:
         """Solve from now on with lower_t <= c_t <= upper_t and seats_min_q <= seats_q <= seats_max_q
-        (seats_q = sum over the types with quota q's value). Pass the counts and quotas to undo."""
+        (seats_q = sum over the types with quota q's value), and with `household_min` (0 or 1 per
+        household; needs household_minimums=True) members of each household. Pass the counts,
+        the quotas and zeros to undo."""
+        if household_min is not None:
+            wanted = np.asarray(household_min, dtype=float)
+            for h in np.flatnonzero(wanted != self._household_min).tolist():
+                self._household_rows[h].rhs = float(wanted[h])
+            self._household_min = wanted
         bounds = (np.asarray(lower, dtype=float), np.asarray(upper, dtype=float))
         rhs = (np.asarray(seats_min, dtype=float), np.asarray(seats_max, dtype=float))
         if self._bounds is None:  # first call: fetch the model's own bounds once

@@ -64,10 +64,17 @@ def test_leximin_uses_the_walk_and_certifies_it() -> None:
     np.testing.assert_allclose(d.type_probabilities().min(), d.info["upper_bound"], rtol=1e-6)
 
 
-def test_walk_refuses_households() -> None:
-    types = tiny_instance(3, household=True).types
-    with pytest.raises(ValueError, match="households"):
-        walk_down_faces(types, np.zeros(types.size))
+@pytest.mark.parametrize("seed", [3, 4, 5])
+def test_walk_keeps_households(seed: int) -> None:
+    """With households (per-person types, at most one member of each), the walk's panels are valid
+    and explain a mixture of valid panels as well."""
+    types = tiny_instance(seed, household=True).types
+    assert types.households
+    panels = valid_compositions(types)
+    x = np.random.default_rng(seed).dirichlet(np.ones(len(panels))) @ panels
+    walk = walk_down_faces(types, x)
+    assert walk.compositions and all(types.is_valid(v) for v in walk.compositions)
+    assert mixture_error(walk, x) <= walk.weight_left * types.k + 1e-9
 
 
 def test_maximin_is_proven_by_the_relaxation_bound() -> None:

@@ -122,6 +122,7 @@ def relaxed_closest(types: TypeSpace, targets: np.ndarray) -> np.ndarray:
     valid panels does better (its expected composition is in P), so panels reaching x are optimal."""
     T, N = types.size, types.counts.astype(float)
     A = sparse.csr_matrix(types.A.astype(float))
+    H = types.household_matrix()
     eye, zeros = sparse.identity(T, format="csr"), sparse.csr_matrix((T, T))
     # variables: x (T), u (T) with |x_t / N_t - pi_t| <= u_t, eps >= u_t
     scaled = sparse.diags(1.0 / N)
@@ -131,8 +132,9 @@ def relaxed_closest(types: TypeSpace, targets: np.ndarray) -> np.ndarray:
         sparse.hstack([zeros, eye, -np.ones((T, 1))]),
         sparse.hstack([-A, sparse.csr_matrix((A.shape[0], T + 1))]),
         sparse.hstack([A, sparse.csr_matrix((A.shape[0], T + 1))]),
+        sparse.hstack([H, sparse.csr_matrix((H.shape[0], T + 1))]),
     ]).tocsr()
-    bounds_rhs = np.r_[targets, -targets, np.zeros(T), -types.lower, types.upper]
+    bounds_rhs = np.r_[targets, -targets, np.zeros(T), -types.lower, types.upper, np.ones(H.shape[0])]
     equality = sparse.csr_matrix(np.r_[np.ones(T), np.zeros(T + 1)][None, :])
     bounds = [(0.0, float(n)) for n in N] + [(0.0, None)] * (T + 1)
     first = linprog(np.r_[np.zeros(2 * T), 1.0], A_ub=rows, b_ub=bounds_rhs, A_eq=equality, b_eq=[types.k],
@@ -156,9 +158,9 @@ def closest_distribution(types: TypeSpace, targets: np.ndarray, *, solver: str =
     if first is None:
         raise InfeasibleQuotas("no panel meets every quota")
     columns.add(first)
-    if not types.households:  # panels reaching the relaxation's closest point, when they can
-        for composition in walk_down_faces(types, relaxed_closest(types, targets), solver=solver).compositions:
-            columns.add(composition)
+    # panels reaching the relaxation's closest point, when they can
+    for composition in walk_down_faces(types, relaxed_closest(types, targets), solver=solver).compositions:
+        columns.add(composition)
     lp = DeviationLP(types, targets)
     rounds = 0
     lower_bound = 0.0

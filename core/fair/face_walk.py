@@ -1,10 +1,11 @@
 """Valid panels whose mixture reaches a given point of the quota polytope: a walk down its faces.
 
 The quota polytope (the LP relaxation of the panel model, in expected type counts) is
-    P = { x : 0 <= x_t <= N_t,  sum_t x_t = k,  min_q <= sum_{t has q} x_t <= max_q }.
+    P = { x : 0 <= x_t <= N_t,  sum_t x_t = k,  min_q <= sum_{t has q} x_t <= max_q,
+          sum_{t in h} x_t <= 1 for every household h (per-person types) }.
 Given x in P, each step writes x as a mixture of one valid panel v and a rest x':
     v  = an integer point of the smallest face of P containing x: the types at 0 or N_t and the
-         quotas at their min or max stay there; within it v_t in [floor x_t, ceil x_t], and v
+         quotas (and households) at their min or max stay there; within it v_t in [floor x_t, ceil x_t], and v
          maximises sum_t (x_t - floor x_t) v_t (rounding up where x_t is most of the way there),
     x  = lam v + (1 - lam) x',  lam the largest step keeping x' in P (a ratio test),
 and continues from x'. Each x' lies on a face of P of lower dimension, or the remaining weight
@@ -45,12 +46,12 @@ class FaceWalk:
 
 def walk_down_faces(types: TypeSpace, x: np.ndarray, *, solver: str = "highs", max_steps: int | None = None) -> FaceWalk:
     """Valid compositions v_1, v_2, ... and weights with x ~ sum_i w_i v_i (see the module docstring)."""
-    if types.households:
-        raise ValueError("the face walk does not model households; use column generation")
     counts = types.counts.astype(float)
-    A = types.A.astype(float)
-    lower, upper = types.lower.astype(float), types.upper.astype(float)
-    model = PanelModel(types, solver=solver)
+    # quota rows, then one row per household (0 <= members chosen <= 1) as extra "quotas"
+    A = np.vstack([types.A.astype(float), types.household_matrix().toarray()])
+    lower = np.r_[types.lower.astype(float), np.zeros(len(types.households))]
+    upper = np.r_[types.upper.astype(float), np.ones(len(types.households))]
+    model = PanelModel(types, solver=solver, household_minimums=bool(types.households))
     model.model.max_mip_gap = 1e-4  # any panel on the face will do; a good rounding only lengthens the step
     x = np.clip(np.asarray(x, dtype=float), 0.0, counts)
     current, explained = x.copy(), np.zeros_like(x)
@@ -93,8 +94,10 @@ def _panel_on_face(model: PanelModel, types: TypeSpace, x: np.ndarray, counts: n
     rounded_lower = np.maximum(face_lower, np.floor(x + tight))
     rounded_upper = np.minimum(face_upper, np.ceil(x - tight))
     weights = x - np.floor(x + tight)
+    Q = len(types.lower)  # rows past Q are households: at 1 (tight) they must stay at 1
+    household_min = seats_min[Q:] if types.households else None
     for lo, hi in ((rounded_lower, np.maximum(rounded_upper, rounded_lower)), (face_lower, face_upper)):
-        model.restrict(lo, hi, seats_min, seats_max)
+        model.restrict(lo, hi, seats_min[:Q], seats_max[:Q], household_min)
         try:
             priced = model.best(weights, relax_first=True)
         except InfeasibleQuotas:

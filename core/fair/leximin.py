@@ -20,7 +20,7 @@ one panel per step, a hundred or two in all), and the master LP  max z  s.t.  p_
 (all t) over those panels, with column generation if it falls short, certifies how far it got.
 If z reaches 1 (to within the tolerance above), that distribution is the leximin distribution and
 no stage is needed; a proven z < 1 means the relaxation is not tight, and the stages run as above,
-starting from every panel generated so far. (With households the walk is skipped.)
+starting from every panel generated so far.
 """
 
 from __future__ import annotations
@@ -104,12 +104,10 @@ def _reach_relaxed_leximin(types: TypeSpace, selectable: np.ndarray, pricer: Pri
     target, levels = relaxed_leximin_levels(types, selectable)
     relaxed = time.perf_counter()
     progress(f"leximin: relaxation solved ({types.size} types), reaching its leximin point with valid panels")
-    walk = None
-    if not types.households:
-        walk = walk_down_faces(types, target * types.counts, solver=pricer.solver)
-        for composition in walk.compositions:
-            columns.add(composition)
-        progress(f"leximin: {len(walk.compositions)} panels from the face walk (weight left {walk.weight_left:.1e})")
+    walk = walk_down_faces(types, target * types.counts, solver=pricer.solver)
+    for composition in walk.compositions:
+        columns.add(composition)
+    progress(f"leximin: {len(walk.compositions)} panels from the face walk (weight left {walk.weight_left:.1e})")
     walked = time.perf_counter()
     lp = StageLP(types, target=target)
     unreachable = np.flatnonzero(target <= 0)
@@ -136,8 +134,7 @@ def _reach_relaxed_leximin(types: TypeSpace, selectable: np.ndarray, pricer: Pri
         "seconds": {"relaxation": round(relaxed - started, 3), "face_walk": round(walked - relaxed, 3),
                     "column_generation": round(time.perf_counter() - walked, 3)},
     }
-    if walk is not None:
-        info.update({"face_walk_panels": len(walk.compositions), "face_walk_weight_left": walk.weight_left})
+    info.update({"face_walk_panels": len(walk.compositions), "face_walk_weight_left": walk.weight_left})
     return outcome.lam, info
 
 

@@ -9,7 +9,7 @@ are reported and the others are maximised among themselves.
 Start: the relaxation's leximin point (`core.fair.relaxation`) has the relaxation's maximin value
 as its minimum, an upper bound on z*; the panels `core.fair.face_walk` finds for that point usually
 reach it, and then that bound is the proof and no pricing is needed. Otherwise column generation
-goes on from those panels as above. (Without households; with them, column generation alone.)
+goes on from those panels as above.
 """
 
 from __future__ import annotations
@@ -38,12 +38,10 @@ def maximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_
     never = ~selectable
     if never.any():
         lp.fix(np.flatnonzero(never), np.zeros(int(never.sum())))
-    relaxed_bound = np.inf  # scaled: the relaxation's maximin value bounds the maximin from above
-    if not types.households:
-        target, levels = relaxed_leximin_levels(types, selectable)
-        relaxed_bound = levels[0] * lp.scale
-        for composition in walk_down_faces(types, target * types.counts, solver=solver).compositions:
-            columns.add(composition)
+    target, levels = relaxed_leximin_levels(types, selectable)
+    relaxed_bound = levels[0] * lp.scale  # scaled: the relaxation's maximin value bounds the maximin
+    for composition in walk_down_faces(types, target * types.counts, solver=solver).compositions:
+        columns.add(composition)
     walked = time.perf_counter()
     progress(f"maximin: {types.size} types, {len(columns)} starting panels")
     outcome = solve_stage(lp, pricer, columns, progress=progress, label="maximin ",

@@ -55,9 +55,9 @@ def nash(types: TypeSpace, *, solver: str = "highs", gap_tolerance: float = GAP_
     columns = ColumnSet(types)
     live = selectable_types(pricer, columns)
     covered = time.perf_counter()
-    if not types.households:  # start from panels reaching the relaxation's optimum, when they can
-        for composition in walk_down_faces(types, relaxed_nash(types, live), solver=solver).compositions:
-            columns.add(composition)
+    # start from panels reaching the relaxation's optimum, when they can
+    for composition in walk_down_faces(types, relaxed_nash(types, live), solver=solver).compositions:
+        columns.add(composition)
     seeded = time.perf_counter()
     N = types.counts[live].astype(float)
     n_live = float(N.sum())

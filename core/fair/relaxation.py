@@ -15,8 +15,8 @@ and the types `core.fair.columns.types_to_fix` picks from the duals are fixed at
 
 from __future__ import annotations
 
-import numpy as np
 import cvxpy as cp
+import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
 
@@ -41,10 +41,7 @@ def relaxed_leximin_levels(types: TypeSpace, selectable: np.ndarray | None = Non
     selectable = np.ones(T, dtype=bool) if selectable is None else np.asarray(selectable, dtype=bool)
     Q = len(types.lower)
     quota_rows = sparse.csr_matrix(types.A.astype(float))
-    household_rows = sparse.csr_matrix((np.ones(sum(len(g) for g in types.households)),
-                                        (np.repeat(np.arange(len(types.households)), [len(g) for g in types.households]),
-                                         np.concatenate(types.households) if types.households else np.array([], dtype=int))),
-                                       shape=(len(types.households), T))
+    household_rows = types.household_matrix()
     # variables: x_0..x_{T-1}, z.  Rows: -x_t/N_t + z [unfixed] <= -f_t [fixed]; quotas; households
     probability_rows = sparse.hstack([sparse.diags(-1.0 / N), sparse.csr_matrix((T, 1))]).tolil()
     fixed = ~selectable
@@ -92,12 +89,13 @@ def relaxed_nash(types: TypeSpace, live: np.ndarray) -> np.ndarray:
     """Expected type counts x maximising sum_t N_t log(x_t / N_t) over P (types not `live` at 0).
 
     Every distribution over valid panels has its expected composition in P, so this bounds the Nash
-    welfare from above; when valid panels reach x, their distribution is Nash-optimal. Households
-    are not modelled here (the caller skips the relaxation when there are any)."""
+    welfare from above; when valid panels reach x, their distribution is Nash-optimal."""
     N = types.counts.astype(float)
     x = cp.Variable(types.size, nonneg=True)
     A = types.A.astype(float)
     constraints = [cp.sum(x) == types.k, A @ x >= types.lower, A @ x <= types.upper, x <= N * live]
+    if types.households:
+        constraints.append(types.household_matrix() @ x <= 1)
     problem = cp.Problem(cp.Maximize(N[live] @ cp.log(x[live])), constraints)
     try:
         problem.solve(solver="CLARABEL")
