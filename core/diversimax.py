@@ -22,6 +22,11 @@ Speed-ups used here (all exact: the optimum and every panel's objective are unch
 3. Objective values lie on the grid (2/L)Z, L = lcm of the tables' cell counts (objective_grain),
    so the solver stops as soon as best - bound < 2/L (proven optimal) and the reported bound is
    rounded up to the grid.
+4. HiGHS branches on pseudocosts from the first node (mip_pscost_minreliable = 0; its default
+   strong-branches each variable 8 times first, which took 60% of its LP iterations on sf_e).
+   Branching hardly lifts the bound here, so the nodes saved go to finding panels: at 60 s, seeds
+   0-3, sf_e's gap fell from 0.3-0.6% to 0.05-0.26% and obf's from 2.5-4.0% to 2.4-3.3%; sf_a and
+   sf_d are still proven optimal in 0.4-8.5 s.
 
 Measured and not kept (paper-shaped instances, 60 s, same runs): starting from the optimum of the
 order-2 model (sf_e start 3875 instead of 4064 but the same end within noise, obf no better);
@@ -38,8 +43,7 @@ converges (35-40 s on sf_e). 2 workers (or 8 interleaved in one thread) did wors
 shared 2-core machine (obf s0 1891/1922, sf_e s0 4038), and it took 18 s on sf_a s0 and 26 s on
 sf_d s0 against HiGHS's 6.5 s and 1.7 s. Not added: it proves no gap < 0.1% where HiGHS cannot,
 and its wheel bundles libhighs.so.1 of HiGHS 1.12, which clashes with highspy's in one process.
-What remains hard is the bound, not the panels: even the best panel either solver found leaves
-sf_e gaps of 0.06/0.18/0.33/0.28% against HiGHS's bound. The LP spreads x over 120+ types so that
+On obf what remains hard is the bound, not the panels. The LP spreads x over 120+ types so that
 nearly every order-3 cell holds n_c <= ceil V; on obf s0, 76 of the 86 points an incumbent loses
 to the LP are in order-3 tables with V = k/|cells| around 0.5-1.25, i.e. pairs of members sharing
 three values (a packing/design structure no per-table or per-projection cut sees). obf's bound
@@ -47,6 +51,14 @@ three values (a packing/design structure no per-table or per-projection cut sees
 with 300 s (241 s CPU, 5469 nodes) ended at 1839.96 with bound 1808.49 (60 s: 1862.17 / 1792.72),
 a 1.7% gap; and sf_e's bound (3781.21) did not move in 298 nodes / 118 s of CPU while the best
 panel fell to 3791.
+SCIP 10 (pyscipopt 6.3, Apache-2.0, same model read from MPS, 60 s, one thread): obf s0 1839.06 with
+bound 1797.78 (2.3%), sf_e s0 3788.21 / 3781.21 (0.19%), s1 3800.46 / 3789.71 (0.28%), sf_a s0 proven
+in 6 s; after 600 s obf s0 was still at 1834.67 / 1818.33 (0.9%). Not added: no smaller gap at 60 s
+than HiGHS with point 4, for a second solver stack. Longer runs show what limits each shape: on sf_e
+the LP bound is tight (SCIP 300 s: s0 3782.38 against 3781.21; 600 s: s1 3790.29 against 3789.71;
+HiGHS 300 s: s1 3790.83), so there the 60 s target waits on the panel search, about 5x too slow;
+on obf the bound is what is missing. HiGHS 1.15 runs its MIP search in one worker ("Using 1 max
+workers" with threads = 2), so the second core does not help.
 
 Randomness and selection probabilities. The MIP fixes a composition x (how many of each type);
 the panel takes x_t of the N_t members of type t uniformly at random, so volunteer i of type t is
@@ -76,7 +88,17 @@ from .selection import Progress, SelectionResult, no_progress
 DEFAULT_TIME_LIMIT = 60.0
 DEFAULT_MAX_COMPOSITIONS = 20
 DEFAULT_GAP = 1e-5  # relative optimality gap at which the solver stops
+# HiGHS branches on pseudocosts from the start instead of strong branching each variable 8 times first
+# (its default): the bound barely moves under branching here, and the nodes saved go to finding panels.
+HIGHS_MIN_RELIABLE = 0
 OPTIONS = {"warm_start", "order", "max_cells", "time_limit", "solver", "tolerance", "max_compositions", "gap"}
+
+
+def _highs_option(model: mip.Model, name: str, value: int) -> None:
+    """Set an integer HiGHS option python-mip has no property for (through its HiGHS interface)."""
+    setter = getattr(model.solver, "_set_int_option_value", None)
+    if setter is not None:
+        setter(name, value)
 
 
 def diversimax_objective(types: TypeSpace, tables: list[IntersectionTable], composition: np.ndarray) -> float:
@@ -174,6 +196,8 @@ class DiversimaxModel:
         # Objective values lie on the grid (2/L)Z (see objective_grain): a gap below one grid step proves optimality.
         self.grain = objective_grain(tables)
         m.max_mip_gap_abs = max(0.99 * self.grain, 1e-6)
+        if solver == "highs":
+            _highs_option(m, "mip_pscost_minreliable", HIGHS_MIN_RELIABLE)
         x = self.x = self.quota_model.c
         self.excess: list[mip.Var] = []
         self._excess_of: dict[tuple, mip.Var] = {}

@@ -174,3 +174,18 @@ def test_every_objective_lies_on_the_grain_grid(seed):
     best = min(objectives)
     assert snap_up(best - 0.9 * grain, grain) == pytest.approx(best)  # a bound within a step proves optimality
     assert snap_up(best, grain) == pytest.approx(best)
+
+
+def test_highs_branches_on_pseudocosts_from_the_first_node():
+    """The HiGHS option set through python-mip's private interface really reaches the solver
+    (if python-mip renames that interface, this fails instead of Diversimax silently slowing down)."""
+    from mip.highs import ffi
+
+    from core.diversimax import HIGHS_MIN_RELIABLE
+
+    instance = random_instance(0)
+    model = DiversimaxModel(instance.types, intersection_tables(instance, 3, 100))
+    value = ffi.new("int*")
+    solver = model.model.solver
+    assert solver._lib.Highs_getIntOptionValue(solver._model, b"mip_pscost_minreliable", value) == 0
+    assert value[0] == HIGHS_MIN_RELIABLE != 8  # 8 is HiGHS's default
