@@ -15,9 +15,7 @@ from core.loaders import load_instance
 from core.model import Instance, Quota
 from core.selection import run
 import tiny_pools
-from tiny_pools import SHARED_DATA
-
-DATA = SHARED_DATA / "example_small_20"
+from tiny_pools import write_two_category_pool
 
 
 def random_instance(seed: int, n: int = 10, **options) -> Instance:
@@ -81,8 +79,9 @@ def test_uniform_samplers_return_valid_panels_and_reproduce():
     assert chain.draw(3, seed=2) == chain.draw(3, seed=2)
 
 
-def test_estimate_agrees_with_exact_count():
-    instance = load_instance(DATA / "respondents.csv", DATA / "categories.csv", 20)
+def test_estimate_agrees_with_exact_count(tmp_path):
+    pool, quotas = write_two_category_pool(tmp_path)
+    instance = load_instance(pool, quotas, 20)
     exact = count_panels(instance)
     estimate = estimate_count(instance.types, samples=2000, seed=5)
     assert exact.exact and not estimate.exact

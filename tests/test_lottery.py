@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import shutil
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,9 +23,11 @@ from core.lottery import (ReplayMismatch, audit_record, commitment, distribution
                           volunteer_probabilities)
 from core.model import Instance, Quota
 from core.selection import SelectionResult
-from tiny_pools import SHARED_DATA, random_instance
+from tiny_pools import random_instance, write_two_category_pool
 
-DATA = SHARED_DATA / "example_small_20"
+DATA = Path(tempfile.mkdtemp(prefix="lottery_tests_"))  # a two-category pool of 200, written once
+write_two_category_pool(DATA)
+atexit.register(shutil.rmtree, DATA, ignore_errors=True)
 
 
 def random_distribution(instance: Instance, seed: int, support: int = 200) -> Distribution:

@@ -9,8 +9,24 @@ import pandas as pd
 
 from core.model import Instance, Quota
 
-# CI clones the repository with shared/ beside it
+# the public instances, when shared/ is beside the repository (tests that need them skip otherwise)
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def write_two_category_pool(folder: Path, seed: int = 0) -> tuple[Path, Path]:
+    """respondents.csv and categories.csv shaped like the public example_small_20 (200 volunteers,
+    gender x leaning, each value 9-20 of a panel of 20, a skewed pool), so that tests of files,
+    audit records and exports run on a clean clone too. Returns (pool path, quotas path)."""
+    rng = np.random.default_rng(seed)
+    pool = pd.DataFrame({"gender": rng.choice(["female", "male"], 200, p=[0.6, 0.4]),
+                         "leaning": rng.choice(["liberal", "conservative"], 200, p=[0.7, 0.3])})
+    quotas = pd.DataFrame([(c, v, 9, 20) for c, values in (("gender", ("female", "male")),
+                                                           ("leaning", ("liberal", "conservative"))) for v in values],
+                          columns=["category", "feature", "min", "max"])
+    folder = Path(folder)
+    pool.to_csv(folder / "respondents.csv", index=False)
+    quotas.to_csv(folder / "categories.csv", index=False)
+    return folder / "respondents.csv", folder / "categories.csv"
 
 
 def random_instance(seed: int, n: int = 12, k: int = 4, values: tuple[int, ...] = (2, 3), household: bool = False) -> Instance:
