@@ -18,9 +18,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import __version__
+from .design.cli import add_manipulation_parser, run_manipulation
 from .errors import InfeasibleQuotas, InputError, SortitionError
-from .model import Instance
 from .lottery import audit_record
+from .model import Instance
 from .selection import REGISTRY
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     select.add_argument("--max-cells", type=int, help="diversimax: skip tables with more cells (default 100; 0 = no cap)")
     select.add_argument("--time-limit", type=float, help="diversimax: solver time limit in seconds (default 60)")
     select.add_argument("--gamma", type=float, help="goldilocks: weight of the low-probability term (default 1)")
+    add_manipulation_parser(commands, instance_arguments)
     return parser
 
 
@@ -248,6 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return run_check(args)
+        if args.command == "manipulation":
+            return run_manipulation(args)
         return run_select(args)
     except InputError as error:
         print(str(error), file=sys.stderr)

@@ -418,3 +418,27 @@ def to_selection_result(algorithm: str, distribution: "Distribution") -> "Select
     distribution.verify()
     return SelectionResult(algorithm=algorithm, marginals=distribution.marginals(), distribution=distribution,
                            objective=distribution.objective, info=dict(distribution.info))
+
+
+def carry_columns(source_codes: np.ndarray, compositions: np.ndarray, types: TypeSpace) -> list[np.ndarray]:
+    """Compositions of another pool's type space (types given by their value codes) written over
+    `types`, keeping those that are valid panels here: a warm start for a rerun on a changed pool.
+    Types missing here must be absent from a kept composition; with per-person types nothing carries."""
+    if types.per_person or len(compositions) == 0:
+        return []
+    index = {row.tobytes(): t for t, row in enumerate(np.ascontiguousarray(types.codes, dtype=np.int64))}
+    mapped = np.array([index.get(row.tobytes(), -1) for row in np.ascontiguousarray(source_codes, dtype=np.int64)])
+    comps = np.asarray(compositions, dtype=np.int64)
+    usable = (comps[:, mapped < 0] == 0).all(axis=1)
+    carried = np.zeros((int(usable.sum()), types.size), dtype=np.int64)
+    np.add.at(carried.T, mapped[mapped >= 0], comps[usable][:, mapped >= 0].T)
+    return [c for c in carried if types.is_valid(c)]
+
+
+def warm_columns(options: dict, types: TypeSpace) -> list[np.ndarray]:
+    """The valid compositions carried from `options["warm_start"]` = (value codes, compositions) of
+    another pool's run; none when the option is absent."""
+    if options.get("warm_start") is None:
+        return []
+    codes, compositions = options["warm_start"]
+    return carry_columns(codes, compositions, types)

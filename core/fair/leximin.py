@@ -34,7 +34,7 @@ from ..errors import SolverError
 from ..model import Instance, TypeSpace
 from ..selection import Progress, SelectionResult, no_progress
 from .columns import (ColumnSet, Pricer, StageLP, never_selectable_note, selectable_types, solve_stage,
-                      to_selection_result, types_to_fix)
+                      to_selection_result, types_to_fix, warm_columns)
 from .face_walk import walk_down_faces
 from .relaxation import relaxed_leximin_levels
 
@@ -42,11 +42,15 @@ FIX_TOLERANCE = 1e-7  # relative to k/n: how far below its fixed value a later s
 PROMISED_TOLERANCE = 1e-6  # relative to k/n: the shortfall beyond which we raise
 
 
-def leximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_progress) -> Distribution:
-    """The leximin distribution of `types` (objective: the minimum selection probability)."""
+def leximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_progress,
+            warm_start: list[np.ndarray] | None = None) -> Distribution:
+    """The leximin distribution of `types` (objective: the minimum selection probability).
+    `warm_start`: valid compositions to start from (e.g. another run's panels, `carry_columns`)."""
     started = time.perf_counter()
     pricer = Pricer(types, solver=solver)
     columns = ColumnSet(types)
+    for composition in warm_start or []:
+        columns.add(composition)
     selectable = selectable_types(pricer, columns)
     seeded = time.perf_counter()
     never = ~selectable
@@ -140,7 +144,8 @@ def _reach_relaxed_leximin(types: TypeSpace, selectable: np.ndarray, pricer: Pri
 
 def select(instance: Instance, *, seed: int = 0, options: dict | None = None,
            progress: Progress = no_progress) -> SelectionResult:
-    """Registry entry point. Options: solver ("highs" or "cbc"). Deterministic: `seed` only drives draws."""
+    """Registry entry point. Options: solver ("highs" or "cbc"), warm_start (value codes and compositions of
+    another pool's panels, carried over by `carry_columns`). Deterministic: `seed` only drives draws."""
     options = options or {}
     return to_selection_result("leximin", leximin(instance.types, solver=options.get("solver", "highs"),
-                                                  progress=progress))
+                                                  progress=progress, warm_start=warm_columns(options, instance.types)))

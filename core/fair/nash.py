@@ -24,7 +24,8 @@ import numpy as np
 from ..distribution import Distribution
 from ..model import Instance, TypeSpace
 from ..selection import Progress, SelectionResult, no_progress
-from .columns import ColumnSet, Pricer, never_selectable_note, selectable_types, to_selection_result
+from .columns import (ColumnSet, Pricer, never_selectable_note, selectable_types, to_selection_result,
+                      warm_columns)
 from .face_walk import walk_down_faces
 from .nash_master import solve_master
 from .relaxation import relaxed_nash
@@ -43,16 +44,20 @@ def nash_welfare(types: TypeSpace, type_probabilities: np.ndarray) -> float:
 
 def nash(types: TypeSpace, *, solver: str = "highs", gap_tolerance: float = GAP_TOLERANCE,
          progress: Progress = no_progress, max_rounds: int = 10_000,
-         columns_per_round: int = COLUMNS_PER_ROUND, master: str = "nnls") -> Distribution:
+         columns_per_round: int = COLUMNS_PER_ROUND, master: str = "nnls",
+         warm_start: list[np.ndarray] | None = None) -> Distribution:
     """The Nash-welfare distribution of `types` (objective: sum of log selection probabilities).
 
     Each round solves the restricted master to a gap of MASTER_SHARE * gap_tolerance * n (warm
     proximal Newton, `nash_master`; master="clarabel" for the interior-point reference), then prices
     with w = 1/p: the exact MIP (whose proven bound is the stop test), plus local search from the
-    `columns_per_round` best columns for further improving columns."""
+    `columns_per_round` best columns for further improving columns. `warm_start`: valid compositions
+    to start from (e.g. another run's panels, `carry_columns`)."""
     started = time.perf_counter()
     pricer = Pricer(types, solver=solver)
     columns = ColumnSet(types)
+    for composition in warm_start or []:
+        columns.add(composition)
     live = selectable_types(pricer, columns)
     covered = time.perf_counter()
     # start from panels reaching the relaxation's optimum, when they can
@@ -114,8 +119,10 @@ def nash(types: TypeSpace, *, solver: str = "highs", gap_tolerance: float = GAP_
 
 def select(instance: Instance, *, seed: int = 0, options: dict | None = None,
            progress: Progress = no_progress) -> SelectionResult:
-    """Registry entry point. Options: solver ("highs" or "cbc"), gap_tolerance (relative to n)."""
+    """Registry entry point. Options: solver ("highs" or "cbc"), gap_tolerance (relative to n), warm_start
+    (value codes and compositions of another pool's panels, carried over by `carry_columns`)."""
     options = options or {}
     distribution = nash(instance.types, solver=options.get("solver", "highs"),
-                        gap_tolerance=float(options.get("gap_tolerance", GAP_TOLERANCE)), progress=progress)
+                        gap_tolerance=float(options.get("gap_tolerance", GAP_TOLERANCE)), progress=progress,
+                        warm_start=warm_columns(options, instance.types))
     return to_selection_result("nash", distribution)

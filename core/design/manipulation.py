@@ -1,0 +1,185 @@
+"""Incentives to misreport: what one volunteer gains by reporting another value of one category.
+
+Volunteer i reports values (v_1, ..., v_C). A *misreport* changes one of them, v_c -> v' (v' another
+value of category c), and nothing else; the algorithm A is rerun on that pool P(i, c, v') and i's
+selection probability there is compared with the truthful one:
+
+    gain(i, c, v') = p_i^A(P(i, c, v')) - p_i^A(P),      gain(i) = max_{c, v'} gain(i, c, v'),
+    manipulability(A, P) = max over the volunteers examined of gain(i)
+
+(the single-misreport measure of Flanigan, Liang, Procaccia & Wang, AAAI 2024, and of the
+Goldilocks paper). A misreport moves i from their type to another one (possibly a new type of
+their own). Volunteers of one type are interchangeable, so one rerun per (type, category, value)
+serves every member of the type; on pools of up to MAX_EXHAUSTIVE_TYPES types every type is
+examined, otherwise a seeded sample of volunteers (its size and seed recorded). With household
+columns every volunteer is a type of their own.
+
+Each probability is exactly what `select` gives volunteer i on the changed pool: the rerun is
+`core.selection.run` on that pool. Leximin and Nash (whose selection probabilities are unique)
+start it from the original run's panels (`warm_start`, carried over by
+`core.fair.columns.carry_columns`), which saves the covering step; the others run cold, since
+their optimum need not be unique and a warm start could pick another one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ..model import Instance
+from ..selection import Progress, SelectionResult, no_progress, run
+
+WARM_STARTED = {"leximin", "nash"}  # unique selection probabilities: a warm start cannot change them
+MAX_EXHAUSTIVE_TYPES = 400  # pools with at most this many types are examined type by type
+DEFAULT_SAMPLE = 30  # volunteers examined on larger pools unless told otherwise
+GAIN_TOLERANCE = 1e-7  # gains below this are the solvers' round-off, reported as 0
+
+
+@dataclass(frozen=True)
+class Misreport:
+    """One alternative report and the selection probability it would bring."""
+
+    category: str
+    value: str
+    probability: float
+
+
+@dataclass
+class Incentives:
+    """Volunteer `row`'s truthful probability and their probability under every single misreport."""
+
+    row: int
+    volunteer: str  # the volunteer's id
+    truthful: float
+    misreports: list[Misreport]
+
+    @property
+    def best(self) -> Misreport | None:
+        """The misreport of largest probability (None when no category has another value)."""
+        return max(self.misreports, key=lambda m: m.probability, default=None)
+
+    @property
+    def largest_gain(self) -> float:
+        """max over misreports of (probability - truthful); 0 when no misreport gains more than GAIN_TOLERANCE."""
+        best = self.best
+        gain = best.probability - self.truthful if best is not None else 0.0
+        return gain if gain > GAIN_TOLERANCE else 0.0
+
+    def as_json(self) -> dict:
+        return {"volunteer": self.volunteer, "truthful": self.truthful,
+                "misreports": [{"category": m.category, "value": m.value, "probability": m.probability}
+                               for m in self.misreports],
+                "largest_gain": self.largest_gain}
+
+
+@dataclass
+class Manipulability:
+    """The largest gain from one misreport over the volunteers examined, and who achieves it."""
+
+    algorithm: str
+    largest_gain: float
+    achieved_by: Incentives | None  # the volunteer with the largest gain (their best misreport is `.best`)
+    examined: list[Incentives]
+    exhaustive: bool  # True when every type was examined
+    sample_size: int | None  # volunteers sampled (None when every type was examined without sampling)
+    seed: int
+    reruns: int
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        best = self.achieved_by
+        misreport = best.best if best is not None else None
+        return {
+            "algorithm": self.algorithm,
+            "manipulability": self.largest_gain,
+            "volunteer": best.volunteer if best is not None else None,
+            "truthful": best.truthful if best is not None else None,
+            "misreport": None if misreport is None else {"category": misreport.category, "value": misreport.value,
+                                                         "probability": misreport.probability},
+            "exhaustive": self.exhaustive,
+            "sample_size": self.sample_size,
+            "seed": self.seed,
+            "reruns": self.reruns,
+            "seconds": self.seconds,
+            "volunteers": [{"volunteer": e.volunteer, "truthful": e.truthful, "largest_gain": e.largest_gain,
+                            "category": e.best.category if e.best else None,
+                            "value": e.best.value if e.best else None} for e in self.examined],
+        }
+
+
+def alternatives(instance: Instance, row: int) -> list[tuple[str, str]]:
+    """(category, value) for every value of every category that volunteer `row` did not report."""
+    reported = instance.codes[row]
+    return [(category, value) for c, category in enumerate(instance.categories)
+            for j, value in enumerate(instance.values(category)) if j != reported[c]]
+
+
+def misreported(instance: Instance, row: int, category: str, value: str) -> Instance:
+    """The same pool with volunteer `row` reporting `value` in `category` (quota-file spelling)."""
+    pool = instance.pool.copy()
+    pool.loc[pool.index[row], category] = value
+    spelled = None
+    if instance.category_values is not None:
+        spelled = instance.category_values.copy()
+        spelled.loc[spelled.index[row], category] = value
+    return replace(instance, pool=pool, category_values=spelled)  # types and codes recomputed on the copy
+
+
+def _warm_options(algorithm: str, result: SelectionResult, instance: Instance, options: dict) -> dict:
+    if algorithm not in WARM_STARTED or result.distribution is None or instance.types.per_person:
+        return dict(options)
+    return {**options, "warm_start": (instance.types.codes, result.distribution.compositions)}
+
+
+def incentives(instance: Instance, row: int, algorithm: str, *, seed: int = 0, options: dict | None = None,
+               truthful: SelectionResult | None = None, progress: Progress = no_progress) -> Incentives:
+    """Volunteer `row`'s probability as reported and under every single misreport (one rerun each)."""
+    options = dict(options or {})
+    truthful = truthful if truthful is not None else run(algorithm, instance, seed=seed, options=options)
+    rerun_options = _warm_options(algorithm, truthful, instance, options)
+    misreports = []
+    for category, value in alternatives(instance, row):
+        changed = misreported(instance, row, category, value)
+        result = run(algorithm, changed, seed=seed, options=rerun_options)
+        misreports.append(Misreport(category, value, float(result.marginals[row])))
+        progress(f"{instance.ids[row]}: {category} = {value} gives {misreports[-1].probability:.4%}")
+    return Incentives(row, str(instance.ids[row]), float(truthful.marginals[row]), misreports)
+
+
+def examined_rows(instance: Instance, sample: int | None, seed: int) -> tuple[list[int], bool, int | None]:
+    """The volunteers to examine, whether they cover every type, and the sample size: one per type
+    (its first member, no sample) when `sample` is None and the pool has at most MAX_EXHAUSTIVE_TYPES
+    types, else a seeded sample of `sample` (default DEFAULT_SAMPLE) volunteers, one per type drawn."""
+    types = instance.types
+    if sample is None and types.size <= MAX_EXHAUSTIVE_TYPES:
+        return [int(members[0]) for members in types.members], True, None
+    size = min(instance.n, DEFAULT_SAMPLE if sample is None else int(sample))
+    drawn = np.random.default_rng(seed).choice(instance.n, size=size, replace=False)
+    rows: dict[int, int] = {}
+    for i in sorted(int(i) for i in drawn):
+        rows.setdefault(int(types.of_volunteer[i]), i)
+    return sorted(rows.values()), size >= instance.n, size
+
+
+def manipulability(instance: Instance, algorithm: str, *, seed: int = 0, options: dict | None = None,
+                   sample: int | None = None, progress: Progress = no_progress) -> Manipulability:
+    """The largest gain from one misreport over every type (small pools) or a seeded sample."""
+    started = time.perf_counter()
+    options = dict(options or {})
+    truthful = run(algorithm, instance, seed=seed, options=options)
+    rows, exhaustive, sample_size = examined_rows(instance, sample, seed)
+    examined, reruns = [], 0
+    for number, row in enumerate(rows, 1):
+        examined.append(incentives(instance, row, algorithm, seed=seed, options=options, truthful=truthful))
+        reruns += len(examined[-1].misreports)
+        progress(f"{algorithm}: {number} of {len(rows)} volunteers examined, largest gain so far "
+                 f"{max(e.largest_gain for e in examined):.4%}")
+    best = max(examined, key=lambda e: e.largest_gain, default=None)
+    notes = []
+    if algorithm == "legacy":
+        notes.append("legacy's probabilities are Monte Carlo estimates: gains below their noise mean nothing")
+    return Manipulability(algorithm, best.largest_gain if best is not None else 0.0, best, examined, exhaustive,
+                          sample_size, seed, reruns, time.perf_counter() - started, notes)

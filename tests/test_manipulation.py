@@ -1,0 +1,132 @@
+"""Incentives to misreport: every probability is `select`'s on the pool with that one report changed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.cli import main
+from core.design.manipulation import alternatives, examined_rows, incentives, manipulability, misreported
+from core.examples import load_example
+from core.loaders import load_instance
+from core.model import Instance, Quota
+from core.selection import run
+from tests.test_fair_exact import brute_leximin, tiny_instance
+
+
+def write_files(instance, folder: Path) -> tuple[Path, Path]:
+    """The instance as pool and quota CSV files (the pool with an id column)."""
+    pool = instance.pool.copy()
+    pool.insert(0, "id", instance.ids)
+    quotas = pd.DataFrame([(q.category, q.value, q.min, q.max) for q in instance.quotas],
+                          columns=["category", "feature", "min", "max"])
+    pool.to_csv(folder / "pool.csv", index=False)
+    quotas.to_csv(folder / "quotas.csv", index=False)
+    return folder / "pool.csv", folder / "quotas.csv"
+
+
+CASES = [tiny_instance(seed) for seed in (0, 2, 5)]
+
+
+@pytest.mark.parametrize("algorithm", ["leximin", "nash", "maximin", "uniform"])
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_misreport_probability_is_select_on_the_changed_pool(algorithm: str, case: int, tmp_path: Path) -> None:
+    instance = CASES[case]
+    row = 1
+    found = incentives(instance, row, algorithm, seed=3)
+    assert [(m.category, m.value) for m in found.misreports] == alternatives(instance, row)
+    assert len(found.misreports) == sum(len(instance.values(c)) - 1 for c in instance.categories)
+    truthful = run(algorithm, instance, seed=3).marginals[row]
+    assert found.truthful == pytest.approx(truthful, abs=1e-7)
+    for misreport in found.misreports:
+        # the changed pool written to a file and loaded again: an independent path to the same instance
+        changed = instance.pool.copy()
+        changed.loc[row, misreport.category] = misreport.value
+        folder = tmp_path / f"{misreport.category}_{misreport.value}"
+        folder.mkdir()
+        pool_file, quota_file = write_files(instance.with_quotas(instance.quotas), folder)
+        pd.concat([pd.Series(instance.ids, name="id"), changed], axis=1).to_csv(pool_file, index=False)
+        cold = run(algorithm, load_instance(pool_file, quota_file, instance.k), seed=3)
+        assert misreport.probability == pytest.approx(cold.marginals[row], abs=1e-6)
+        if algorithm == "leximin":  # and that is the leximin of the changed pool, by brute force
+            changed_instance = misreported(instance, row, misreport.category, misreport.value)
+            marginals = run("leximin", changed_instance, seed=3).marginals
+            np.testing.assert_allclose(np.sort(marginals), brute_leximin(changed_instance.types), atol=1e-6)
+    best = max(m.probability for m in found.misreports)
+    assert found.largest_gain == pytest.approx(max(0.0, best - found.truthful), abs=1e-7)
+
+
+def test_misreport_can_make_a_type_of_ones_own() -> None:
+    pool = pd.DataFrame({"g": ["f", "f", "m", "m"], "a": ["y", "y", "o", "o"]})
+    quotas = [Quota("g", "f", 1, 1), Quota("g", "m", 1, 1), Quota("a", "y", 0, 2), Quota("a", "o", 0, 2)]
+    instance = Instance(pool=pool, categories=["g", "a"], quotas=quotas, k=2)
+    changed = misreported(instance, 0, "a", "o")
+    assert (instance.types.size, changed.types.size) == (2, 3)  # (f, o) is a new type of volunteer 0's own
+    assert instance.pool.loc[0, "a"] == "y"  # the original pool is untouched
+    found = incentives(instance, 0, "leximin")
+    assert found.truthful == pytest.approx(0.5)
+    assert [m.probability for m in found.misreports] == pytest.approx(
+        [run("leximin", misreported(instance, 0, c, v), seed=0).marginals[0] for c, v in alternatives(instance, 0)])
+
+
+def test_manipulability_is_the_largest_gain_over_every_type() -> None:
+    instance, _ = load_example("classroom")
+    result = manipulability(instance, "leximin", seed=1)
+    assert result.exhaustive and result.sample_size is None
+    assert len(result.examined) == instance.types.size
+    assert {instance.types.of_volunteer[e.row] for e in result.examined} == set(range(instance.types.size))
+    assert result.largest_gain == pytest.approx(max(e.largest_gain for e in result.examined))
+    assert result.largest_gain > 0.05  # leximin on the classroom pool is manipulable (checked by hand: 15%)
+    best = result.achieved_by.best
+    changed = misreported(instance, result.achieved_by.row, best.category, best.value)
+    again = run("leximin", changed, seed=1).marginals[result.achieved_by.row]
+    assert again - result.achieved_by.truthful == pytest.approx(result.largest_gain, abs=1e-6)
+
+
+def test_sample_is_seeded_and_recorded() -> None:
+    instance, _ = load_example("climate_300")
+    rows, exhaustive, size = examined_rows(instance, 5, seed=7)
+    assert (rows, exhaustive, size) == examined_rows(instance, 5, seed=7)
+    assert size == 5 and not exhaustive and 1 <= len(rows) <= 5
+    assert len({instance.types.of_volunteer[r] for r in rows}) == len(rows)
+    assert examined_rows(instance, 5, seed=8)[0] != rows or examined_rows(instance, 5, seed=9)[0] != rows
+
+
+def test_cli_volunteer_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    instance = CASES[0]
+    pool_file, quota_file = write_files(instance, tmp_path)
+    out = tmp_path / "out.json"
+    code = main(["manipulation", "--pool", str(pool_file), "--quotas", str(quota_file), "--k", str(instance.k),
+                 "--algorithm", "leximin", "--volunteer", instance.ids[2], "--seed", "4", "--json", str(out)])
+    assert code == 0
+    data = json.loads(out.read_text())
+    assert {"volunteer", "truthful", "misreports", "largest_gain"} <= set(data)
+    assert data["volunteer"] == instance.ids[2]
+    for entry in data["misreports"]:
+        assert set(entry) == {"category", "value", "probability"}
+        changed = instance.pool.copy()
+        changed.loc[2, entry["category"]] = entry["value"]
+        pd.concat([pd.Series(instance.ids, name="id"), changed], axis=1).to_csv(tmp_path / "changed.csv", index=False)
+        assert main(["select", "--pool", str(tmp_path / "changed.csv"), "--quotas", str(quota_file), "--k",
+                     str(instance.k), "--algorithm", "leximin", "--seed", "4", "--json", str(tmp_path / "s.json")]) == 0
+        selected = json.loads((tmp_path / "s.json").read_text())
+        assert entry["probability"] == pytest.approx(selected["marginals"][2], abs=1e-6)
+    capsys.readouterr()
+
+
+def test_cli_manipulability_and_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    instance = CASES[1]
+    pool_file, quota_file = write_files(instance, tmp_path)
+    base = ["manipulation", "--pool", str(pool_file), "--quotas", str(quota_file), "--k", str(instance.k)]
+    assert main(base + ["--algorithm", "nash", "--sample", "4", "--seed", "2"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["sample_size"] == 4 and data["seed"] == 2
+    assert data["manipulability"] == pytest.approx(max(v["largest_gain"] for v in data["volunteers"]))
+    assert main(base + ["--algorithm", "leximin", "--volunteer", "nobody"]) == 2
+    assert "no volunteer has id 'nobody'" in capsys.readouterr().err
+    assert main(base + ["--algorithm", "nosuch"]) == 2
+    assert main(base + ["--algorithm", "leximin", "--sample", "0"]) == 2
