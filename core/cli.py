@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     select.add_argument("--max-cells", type=int, help="diversimax: skip tables with more cells (default 100; 0 = no cap)")
     select.add_argument("--time-limit", type=float, help="diversimax: solver time limit in seconds (default 60)")
     select.add_argument("--gamma", type=float, help="goldilocks: weight of the low-probability term (default 1)")
+    select.add_argument("--group-shares", help="population shares of pool columns no quota names: CSV "
+                                               "category,value,population_share (for metrics.unquoted_groups)")
     add_manipulation_parser(commands, instance_arguments)
     return parser
 
@@ -171,6 +173,7 @@ def run_select(args: argparse.Namespace) -> int:
     require_feasible(instance)
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     options = algorithm_options(args)
+    group_shares = _group_shares(args)  # read before the run: a bad file fails fast
     result = run(args.algorithm, instance, seed=seed, options=options, progress=_progress)
     panels = result.draw(args.draws, seed)
     for panel in panels:
@@ -187,7 +190,7 @@ def run_select(args: argparse.Namespace) -> int:
         "panels": panels,
         "support": result.support,
         "objective": result.objective,
-        "metrics": metrics_for(instance, result, panels),
+        "metrics": metrics_for(instance, result, panels, group_shares=group_shares),
         "ids": instance.ids,
         "info": result.info,
         "version": __version__,
@@ -211,6 +214,12 @@ def run_select(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text + "\n")
     return EXIT_OK
+
+
+def _group_shares(args: argparse.Namespace) -> dict | None:
+    from .design.unquoted import load_group_shares
+
+    return load_group_shares(args.group_shares) if args.group_shares else None
 
 
 def _lottery(result: Any, tickets: int, seed: int) -> Any:

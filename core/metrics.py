@@ -86,10 +86,14 @@ def seat_report(instance: Instance, seats: np.ndarray) -> pd.DataFrame:
                                        "population_share", "proportional_seats", "deviation"])
 
 
-def metrics_for(instance: Instance, result: SelectionResult, panels: list[list[int]] | None = None) -> dict:
+def metrics_for(instance: Instance, result: SelectionResult, panels: list[list[int]] | None = None,
+                group_shares: dict[tuple[str, str], float] | None = None) -> dict:
     """Everything above for one selection result, JSON-ready (NaN written as None):
     {"probabilities": probability_metrics, "expected_seats": [seat_report rows],
-     "intersections": core.intersections.intersection_metrics of the distribution (and of `panels`)}."""
+     "intersections": core.intersections.intersection_metrics of the distribution (and of `panels`),
+     "unquoted_groups": [core.design.unquoted.unquoted_groups rows] (pool columns no quota names,
+     against `group_shares` of the population where given)}."""
+    from .design.unquoted import unquoted_json
     from .intersections import intersection_metrics
 
     report = seat_report(instance, expected_seats(instance, result.marginals))
@@ -99,6 +103,7 @@ def metrics_for(instance: Instance, result: SelectionResult, panels: list[list[i
         "expected_seats": records,
         "intersections": intersection_metrics(instance, panels=panels, marginals=result.marginals,
                                               distribution=result.distribution),
+        "unquoted_groups": unquoted_json(instance, result.marginals, group_shares),
     }
 
 
