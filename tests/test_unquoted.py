@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from core.cli import main
-from core.design.unquoted import (largest_deviation, load_group_shares, unquoted_columns, unquoted_groups,
-                                  unquoted_table)
+from core.design.unquoted import largest_deviation, load_group_shares, unquoted_columns
+from core.design.unquoted import unquoted_groups, unquoted_table
 from core.enumeration import all_panels
 from core.errors import InputError
 from core.model import Instance, Quota
@@ -59,7 +59,8 @@ def test_table_and_largest_deviation() -> None:
     worst = largest_deviation(table)
     for name in results:
         part = table[table["algorithm"] == name]
-        assert worst[worst["algorithm"] == name]["from_pool"].iloc[0] == pytest.approx(part["deviation_from_pool"].abs().max())
+        largest = part["deviation_from_pool"].abs().max()
+        assert worst[worst["algorithm"] == name]["from_pool"].iloc[0] == pytest.approx(largest)
     assert worst["from_population"].isna().all()
 
 
