@@ -10,7 +10,13 @@ import pandas as pd
 import pytest
 
 from core.cli import main
-from core.design.manipulation import alternatives, examined_rows, incentives, manipulability, misreported
+from core.design.manipulation import (
+    alternatives,
+    examined_rows,
+    incentives,
+    manipulability,
+    misreported,
+)
 from core.examples import load_example
 from core.loaders import load_instance
 from core.model import Instance, Quota

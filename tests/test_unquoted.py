@@ -10,8 +10,13 @@ import pandas as pd
 import pytest
 
 from core.cli import main
-from core.design.unquoted import largest_deviation, load_group_shares, unquoted_columns
-from core.design.unquoted import unquoted_groups, unquoted_table
+from core.design.unquoted import (
+    largest_deviation,
+    load_group_shares,
+    unquoted_columns,
+    unquoted_groups,
+    unquoted_table,
+)
 from core.enumeration import all_panels
 from core.errors import InputError
 from core.model import Instance, Quota
