@@ -41,7 +41,7 @@ Source = str | Path | bytes
 # role -> header name, per format; the optional roles may be absent
 REPLICATION = {"category": "category", "value": "feature", "min": "min", "max": "max"}
 SORTITION_FOUNDATION = {"category": "feature", "value": "value", "min": "min", "max": "max"}
-OPTIONAL = {"min_flex": "min_flex", "max_flex": "max_flex", "population_share": "population_share"}
+OPTIONAL = {"min_flex": "min_flex", "max_flex": "max_flex", "population_share": "population_share", "target": "target"}
 SHARE_TOLERANCE = 0.02  # relative: shares summing to 0.98..1.02 (or 98..102 %) are accepted
 
 
@@ -79,8 +79,8 @@ def load_instance(pool: Source, quotas: Source, k: int, *, id_column: str | None
         problems.append(Problem("the pool has no volunteers.", "Load a pool file with one row per volunteer.", file=pool_file))
 
     categories = _resolve_categories(quota_file, pool_table, quota_table.name, problems)
-    quota_list = [Quota(categories.get(q.category, q.category), q.value, q.min, q.max, q.min_flex, q.max_flex)
-                  for q in quota_file.quotas]
+    quota_list = [Quota(categories.get(q.category, q.category), q.value, q.min, q.max, q.min_flex, q.max_flex,
+                        q.target) for q in quota_file.quotas]
     values: dict[str, list[str]] = {}
     for cat, names in quota_file.values.items():
         if cat in categories:
@@ -198,15 +198,32 @@ def read_quota_table(table: Table, problems: list[Problem]) -> QuotaFile | None:
             bounds[role] = number
         if "population_share" in columns and cell["category"] and cell["value"]:
             raw_shares[(cell["category"], cell["value"])] = (cell["population_share"], row)
+        target = _target(cell.get("target", ""), table.name, row, columns.get("target"), problems)
+        ok = ok and target is not False
         if ok:
             result.quotas.append(Quota(cell["category"], cell["value"], bounds["min"], bounds["max"],
-                                       bounds["min_flex"], bounds["max_flex"]))
+                                       bounds["min_flex"], bounds["max_flex"], target))
             result.rows.append(row)
         else:
             result.complete = False
     if raw_shares:
         result.shares = _population_shares(raw_shares, table.name, columns["population_share"], problems)
     return result
+
+
+def _target(text: str, file: str, row: int, column: str | None, problems: list[Problem]) -> float | None | bool:
+    """The optional `target` cell (expected seats, decimals allowed): None when empty, False when bad."""
+    if not text:
+        return None
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        value = float("nan")
+    if not value >= 0 or value == float("inf"):
+        problems.append(Problem(f"'{text}' is not a target.", "Write the expected seats as a number of 0 or more "
+                                "such as 4.5, or leave the cell empty for no target.", file=file, row=row, column=column))
+        return False
+    return value
 
 
 def _population_shares(raw: dict[tuple[str, str], tuple[str, int]], file: str, column: str,

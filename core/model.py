@@ -24,6 +24,8 @@ class Quota:
 
     `min_flex` / `max_flex` (Sortition Foundation format) are how far a repair may move the
     bounds: min may go down to min_flex, max may go up to max_flex. None means no limit.
+    `target` is an ex-ante target: the expected seats (over the lottery) the value should hold,
+    while single panels stay within [min, max]; None means no target (`core.design.targets`).
     """
 
     category: str
@@ -32,6 +34,7 @@ class Quota:
     max: int
     min_flex: int | None = None
     max_flex: int | None = None
+    target: float | None = None
 
     @property
     def label(self) -> str:

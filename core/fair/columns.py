@@ -348,6 +348,15 @@ class StageLP:
         """Scaled type probabilities p_t n/k of a distribution over the columns."""
         return (lam @ columns.array) * self.coefficient
 
+    def pricing_weights(self, y: np.ndarray, y_sum: float) -> np.ndarray:
+        """Pricing weights w (sum_t w_t c_t = sum_t a_tc y_t) for duals y normalised to sum 1 (from y_sum);
+        `core.design.targets` adds the duals of its target rows."""
+        return y * self.coefficient
+
+    def dual_bound(self, y: np.ndarray, y_sum: float, priced_bound: float) -> float:
+        """The proven bound on the stage optimum from normalised duals y and the pricing bound."""
+        return stage_bound(self, y, priced_bound)
+
 
 @dataclass
 class StageOutcome:
@@ -384,12 +393,12 @@ def solve_stage(lp: StageLP, pricer: Pricer, columns: ColumnSet, *, progress: Pr
         if y_sum <= 0:
             raise SolverError("the master LP returned no usable dual solution")
         y = y / y_sum
-        weights = y * lp.coefficient  # sum_t w_t c_t = sum_t a_tc y_t
+        weights = lp.pricing_weights(y, y_sum)  # sum_t w_t c_t = sum_t a_tc y_t (+ target rows' duals)
         mu = float((columns.array @ weights).max())
         new = [c for c in pricer.heuristic(weights, columns, threshold=mu + IMPROVEMENT) if columns.add(c)]
         if not new:
             priced = pricer.exact(weights)
-            best_bound = min(best_bound, stage_bound(lp, y, priced.bound))
+            best_bound = min(best_bound, lp.dual_bound(y, y_sum, priced.bound))
             if priced.value > mu + IMPROVEMENT:
                 columns.add(priced.composition)
                 new = [priced.composition]

@@ -29,11 +29,12 @@ import time
 
 import numpy as np
 
+from ..design.targets import Bands, quota_targets, stage_lp, target_bands, targets_report
 from ..distribution import Distribution
 from ..errors import SolverError
 from ..model import Instance, TypeSpace
 from ..selection import Progress, SelectionResult, no_progress
-from .columns import (ColumnSet, Pricer, StageLP, never_selectable_note, selectable_types, solve_stage,
+from .columns import (ColumnSet, Pricer, never_selectable_note, selectable_types, solve_stage,
                       to_selection_result, types_to_fix, warm_columns)
 from .face_walk import walk_down_faces
 from .relaxation import relaxed_leximin_levels
@@ -43,25 +44,29 @@ PROMISED_TOLERANCE = 1e-6  # relative to k/n: the shortfall beyond which we rais
 
 
 def leximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_progress,
-            warm_start: list[np.ndarray] | None = None) -> Distribution:
+            warm_start: list[np.ndarray] | None = None, targets: np.ndarray | None = None) -> Distribution:
     """The leximin distribution of `types` (objective: the minimum selection probability).
-    `warm_start`: valid compositions to start from (e.g. another run's panels, `carry_columns`)."""
+    `warm_start`: valid compositions to start from (e.g. another run's panels, `carry_columns`).
+    `targets`: target seats per quota (NaN = none), met in expectation (`core.design.targets`)."""
     started = time.perf_counter()
     pricer = Pricer(types, solver=solver)
     columns = ColumnSet(types)
     for composition in warm_start or []:
         columns.add(composition)
     selectable = selectable_types(pricer, columns)
+    bands = None if targets is None else target_bands(types, targets, pricer, columns, solver=solver, progress=progress)
     seeded = time.perf_counter()
     never = ~selectable
-    reached = _reach_relaxed_leximin(types, selectable, pricer, columns, progress)
+    reached = _reach_relaxed_leximin(types, selectable, pricer, columns, progress, bands)
     if reached is not None:
         lam, info = reached
         info.update({"types": types.size, **pricer.stats.as_dict(), **never_selectable_note(never, types),
                      "seconds": {"covering": round(seeded - started, 3), **info["seconds"]}})
+        if bands is not None:
+            info.update(targets_report(bands, columns.array, lam))
         p = (lam @ columns.array) / types.counts
         return Distribution(types, columns.array, lam, objective=0.0 if never.any() else float(p.min()), info=info)
-    lp = StageLP(types)
+    lp = stage_lp(types, bands=bands)
     fixed_value = np.zeros(types.size)  # scaled probability each type was fixed at
     if never.any():
         lp.fix(np.flatnonzero(never), np.zeros(int(never.sum())))
@@ -98,14 +103,16 @@ def leximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_
         **pricer.stats.as_dict(),
         **never_selectable_note(never, types),
     }
+    if bands is not None:
+        info.update(targets_report(bands, columns.array, lam))
     return Distribution(types, columns.array, lam, objective=objective, info=info)
 
 
 def _reach_relaxed_leximin(types: TypeSpace, selectable: np.ndarray, pricer: Pricer, columns: ColumnSet,
-                           progress: Progress) -> tuple[np.ndarray, dict] | None:
+                           progress: Progress, bands: Bands | None = None) -> tuple[np.ndarray, dict] | None:
     """A distribution reaching the relaxation's leximin point (then leximin-optimal), or None."""
     started = time.perf_counter()
-    target, levels = relaxed_leximin_levels(types, selectable)
+    target, levels = relaxed_leximin_levels(types, selectable, bands)
     relaxed = time.perf_counter()
     progress(f"leximin: relaxation solved ({types.size} types), reaching its leximin point with valid panels")
     walk = walk_down_faces(types, target * types.counts, solver=pricer.solver)
@@ -113,7 +120,7 @@ def _reach_relaxed_leximin(types: TypeSpace, selectable: np.ndarray, pricer: Pri
         columns.add(composition)
     progress(f"leximin: {len(walk.compositions)} panels from the face walk (weight left {walk.weight_left:.1e})")
     walked = time.perf_counter()
-    lp = StageLP(types, target=target)
+    lp = stage_lp(types, target=target, bands=bands)
     unreachable = np.flatnonzero(target <= 0)
     if len(unreachable):
         lp.fix(unreachable, np.zeros(len(unreachable)))
@@ -148,4 +155,5 @@ def select(instance: Instance, *, seed: int = 0, options: dict | None = None,
     another pool's panels, carried over by `carry_columns`). Deterministic: `seed` only drives draws."""
     options = options or {}
     return to_selection_result("leximin", leximin(instance.types, solver=options.get("solver", "highs"),
-                                                  progress=progress, warm_start=warm_columns(options, instance.types)))
+                                                  progress=progress, warm_start=warm_columns(options, instance.types),
+                                                  targets=quota_targets(instance)))

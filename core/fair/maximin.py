@@ -18,27 +18,31 @@ import time
 
 import numpy as np
 
+from ..design.targets import quota_targets, stage_lp, target_bands, targets_report
 from ..distribution import Distribution
 from ..model import Instance, TypeSpace
 from ..selection import Progress, SelectionResult, no_progress
-from .columns import (GAP_TOLERANCE, ColumnSet, Pricer, StageLP, never_selectable_note, selectable_types,
+from .columns import (GAP_TOLERANCE, ColumnSet, Pricer, never_selectable_note, selectable_types,
                       solve_stage, to_selection_result)
 from .face_walk import walk_down_faces
 from .relaxation import relaxed_leximin_levels
 
 
-def maximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_progress) -> Distribution:
-    """The maximin distribution of `types` (objective: the minimum selection probability)."""
+def maximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_progress,
+            targets: np.ndarray | None = None) -> Distribution:
+    """The maximin distribution of `types` (objective: the minimum selection probability).
+    `targets`: target seats per quota (NaN = none), met in expectation (`core.design.targets`)."""
     started = time.perf_counter()
     pricer = Pricer(types, solver=solver)
     columns = ColumnSet(types)
     selectable = selectable_types(pricer, columns)
+    bands = None if targets is None else target_bands(types, targets, pricer, columns, solver=solver, progress=progress)
     seeded = time.perf_counter()
-    lp = StageLP(types)
+    lp = stage_lp(types, bands=bands)
     never = ~selectable
     if never.any():
         lp.fix(np.flatnonzero(never), np.zeros(int(never.sum())))
-    target, levels = relaxed_leximin_levels(types, selectable)
+    target, levels = relaxed_leximin_levels(types, selectable, bands)
     relaxed_bound = levels[0] * lp.scale  # scaled: the relaxation's maximin value bounds the maximin
     for composition in walk_down_faces(types, target * types.counts, solver=solver).compositions:
         columns.add(composition)
@@ -60,6 +64,7 @@ def maximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_
                     "column_generation": round(done - walked, 3)},
         **pricer.stats.as_dict(),
         **never_selectable_note(never, types),
+        **({} if bands is None else targets_report(bands, columns.array, outcome.lam)),
     }
     return Distribution(types, columns.array, outcome.lam, objective=0.0 if never.any() else value, info=info)
 
@@ -69,4 +74,4 @@ def select(instance: Instance, *, seed: int = 0, options: dict | None = None,
     """Registry entry point. Options: solver ("highs" or "cbc"). Deterministic: `seed` only drives draws."""
     options = options or {}
     return to_selection_result("maximin", maximin(instance.types, solver=options.get("solver", "highs"),
-                                                  progress=progress))
+                                                  progress=progress, targets=quota_targets(instance)))

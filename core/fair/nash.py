@@ -21,13 +21,14 @@ import time
 
 import numpy as np
 
+from ..design.targets import quota_targets, target_bands, targets_report
 from ..distribution import Distribution
 from ..model import Instance, TypeSpace
 from ..selection import Progress, SelectionResult, no_progress
 from .columns import (ColumnSet, Pricer, never_selectable_note, selectable_types, to_selection_result,
                       warm_columns)
 from .face_walk import walk_down_faces
-from .nash_master import solve_master
+from .nash_master import banded_master, solve_master
 from .relaxation import relaxed_nash
 
 GAP_TOLERANCE = 1e-6  # stop when the Frank-Wolfe gap is below this times the number of volunteers
@@ -45,23 +46,26 @@ def nash_welfare(types: TypeSpace, type_probabilities: np.ndarray) -> float:
 def nash(types: TypeSpace, *, solver: str = "highs", gap_tolerance: float = GAP_TOLERANCE,
          progress: Progress = no_progress, max_rounds: int = 10_000,
          columns_per_round: int = COLUMNS_PER_ROUND, master: str = "nnls",
-         warm_start: list[np.ndarray] | None = None) -> Distribution:
+         warm_start: list[np.ndarray] | None = None, targets: np.ndarray | None = None) -> Distribution:
     """The Nash-welfare distribution of `types` (objective: sum of log selection probabilities).
 
     Each round solves the restricted master to a gap of MASTER_SHARE * gap_tolerance * n (warm
     proximal Newton, `nash_master`; master="clarabel" for the interior-point reference), then prices
     with w = 1/p: the exact MIP (whose proven bound is the stop test), plus local search from the
     `columns_per_round` best columns for further improving columns. `warm_start`: valid compositions
-    to start from (e.g. another run's panels, `carry_columns`)."""
+    to start from (e.g. another run's panels, `carry_columns`). `targets`: target seats per quota (NaN =
+    none), met in expectation (`core.design.targets`); the master then is `banded_master` and the gap is
+    that of the Lagrangian, max_c g_c - sum_c lambda_c g_c with g_c = sum_t c_t / p_t + pi . B c."""
     started = time.perf_counter()
     pricer = Pricer(types, solver=solver)
     columns = ColumnSet(types)
     for composition in warm_start or []:
         columns.add(composition)
     live = selectable_types(pricer, columns)
+    bands = None if targets is None else target_bands(types, targets, pricer, columns, solver=solver, progress=progress)
     covered = time.perf_counter()
     # start from panels reaching the relaxation's optimum, when they can
-    for composition in walk_down_faces(types, relaxed_nash(types, live), solver=solver).compositions:
+    for composition in walk_down_faces(types, relaxed_nash(types, live, bands), solver=solver).compositions:
         columns.add(composition)
     seeded = time.perf_counter()
     N = types.counts[live].astype(float)
@@ -74,23 +78,31 @@ def nash(types: TypeSpace, *, solver: str = "highs", gap_tolerance: float = GAP_
         tick = time.perf_counter()
         compositions = columns.array
         warm = None if lam is None else np.r_[lam, np.zeros(len(compositions) - len(lam))]
-        result = solve_master(compositions[:, live], N, warm, MASTER_SHARE * gap_tolerance * n_live, master)
+        if bands is not None:
+            result = banded_master(compositions[:, live], N, compositions @ bands.B.T, bands.lower, bands.upper)
+        else:
+            result = solve_master(compositions[:, live], N, warm, MASTER_SHARE * gap_tolerance * n_live, master)
         lam = result.lam
         master_seconds += time.perf_counter() - tick
-        master_iterations += result.iterations
-        methods[result.method] = methods.get(result.method, 0) + 1
+        master_iterations += getattr(result, "iterations", 0)
+        method = getattr(result, "method", "banded")
+        methods[method] = methods.get(method, 0) + 1
         p = np.zeros(types.size)
         p[live] = result.p
         weights = np.where(live, 1.0 / np.where(live, p, 1.0), 0.0)
+        baseline = n_live
+        if bands is not None:  # the Lagrangian's gradient: the band rows' multipliers join the weights
+            weights = weights + result.multipliers @ bands.B
+            baseline = float(lam @ (compositions @ weights))
         # the exact MIP every round (it is cheaper than the local search here): its bound is the stop test
         priced = pricer.exact(weights)
-        gap = max(priced.bound - n_live, 0.0)
+        gap = max(priced.bound - baseline, 0.0)
         if gap <= gap_tolerance * n_live:
             best_gap = gap
             break
-        new = [priced.composition] if priced.value > n_live * (1 + 1e-12) and columns.add(priced.composition) else []
+        new = [priced.composition] if priced.value > baseline + n_live * 1e-12 and columns.add(priced.composition) else []
         if columns_per_round > 0:
-            new += [c for c in pricer.heuristic(weights, columns, threshold=n_live * (1 + gap_tolerance),
+            new += [c for c in pricer.heuristic(weights, columns, threshold=baseline + n_live * gap_tolerance,
                                                 starts=columns_per_round) if columns.add(c)]
         best_gap = gap
         if not new or rounds >= max_rounds:
@@ -113,6 +125,7 @@ def nash(types: TypeSpace, *, solver: str = "highs", gap_tolerance: float = GAP_
                     "total": round(time.perf_counter() - started, 3)},
         **pricer.stats.as_dict(),
         **never_selectable_note(~live, types),
+        **({} if bands is None else targets_report(bands, compositions, lam)),
     }
     return Distribution(types, compositions, lam, objective=objective, info=info)
 
@@ -124,5 +137,5 @@ def select(instance: Instance, *, seed: int = 0, options: dict | None = None,
     options = options or {}
     distribution = nash(instance.types, solver=options.get("solver", "highs"),
                         gap_tolerance=float(options.get("gap_tolerance", GAP_TOLERANCE)), progress=progress,
-                        warm_start=warm_columns(options, instance.types))
+                        warm_start=warm_columns(options, instance.types), targets=quota_targets(instance))
     return to_selection_result("nash", distribution)

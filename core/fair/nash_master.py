@@ -182,3 +182,39 @@ def solve_master(C: np.ndarray, N: np.ndarray, lam0: np.ndarray | None, toleranc
         return fallback
     polished = nnls_newton_master(C, N, fallback.lam, tolerance, k=float(np.asarray(C)[0].sum()))
     return polished if polished is not None else fallback
+
+
+@dataclass
+class BandedMasterResult:
+    lam: np.ndarray
+    p: np.ndarray  # live types
+    multipliers: np.ndarray  # pi_j of the band rows, in units of the welfare (Lagrangian: f + pi.(S lam - band))
+
+
+def banded_master(C: np.ndarray, N: np.ndarray, seats: np.ndarray, lower: np.ndarray,
+                  upper: np.ndarray) -> BandedMasterResult:
+    """The restricted master with ex-ante target bands, lower <= seats^T lambda <= upper (seats: P x m,
+    the band seats of each column), as a convex program (cvxpy with Clarabel, SCS as fallback).
+
+    Its KKT conditions give multipliers pi with g_c = sum_t C_ct / p_t + pi . seats_c equal to a
+    constant on the support and at most it elsewhere: the pricing weights w_t = 1/p_t + sum_j pi_j B_jt."""
+    import cvxpy as cp
+
+    C = np.asarray(C, dtype=float)
+    N = np.asarray(N, dtype=float)
+    lam = cp.Variable(len(C), nonneg=True)
+    p = (C.T / N[:, None]) @ lam
+    at_least = seats.T @ lam >= lower
+    at_most = seats.T @ lam <= upper
+    problem = cp.Problem(cp.Maximize(N @ cp.log(p)), [cp.sum(lam) == 1, at_least, at_most])
+    try:
+        problem.solve(solver="CLARABEL")
+    except cp.SolverError:
+        problem.solve(solver="SCS", eps=1e-10)
+    if lam.value is None or problem.status not in ("optimal", "optimal_inaccurate"):
+        raise SolverError(f"the Nash master problem with targets ended with status {problem.status}; the targets "
+                          "may force some volunteers to probability 0, where Nash welfare is minus infinity")
+    weights = np.clip(lam.value, 0.0, None)
+    weights /= weights.sum()
+    multipliers = np.asarray(at_least.dual_value, dtype=float) - np.asarray(at_most.dual_value, dtype=float)
+    return BandedMasterResult(weights, (weights @ C) / N, multipliers)

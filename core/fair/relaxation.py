@@ -20,6 +20,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
 
+from ..design.targets import Bands, relaxation_rows
 from ..errors import SolverError
 from ..model import TypeSpace
 from .columns import types_to_fix
@@ -29,14 +30,16 @@ MAX_FLOOR_SLACK = 1e-7  # ... and at most this much lower when the LP finds a fl
 LP_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
 
 
-def relaxed_leximin(types: TypeSpace, selectable: np.ndarray | None = None) -> np.ndarray:
+def relaxed_leximin(types: TypeSpace, selectable: np.ndarray | None = None, bands: Bands | None = None) -> np.ndarray:
     """Type probabilities p_t of the leximin point of the relaxation (types not `selectable` at 0)."""
-    return relaxed_leximin_levels(types, selectable)[0]
+    return relaxed_leximin_levels(types, selectable, bands)[0]
 
 
-def relaxed_leximin_levels(types: TypeSpace, selectable: np.ndarray | None = None) -> tuple[np.ndarray, list[float]]:
+def relaxed_leximin_levels(types: TypeSpace, selectable: np.ndarray | None = None,
+                           bands: Bands | None = None) -> tuple[np.ndarray, list[float]]:
     """The leximin point of the relaxation and each stage's optimum z (the first is the relaxation's
-    maximin value, an upper bound on every distribution's minimum over the selectable types)."""
+    maximin value, an upper bound on every distribution's minimum over the selectable types).
+    With `bands` (ex-ante targets, `core.design.targets`) the relaxation is P within the bands."""
     T, N = types.size, types.counts.astype(float)
     selectable = np.ones(T, dtype=bool) if selectable is None else np.asarray(selectable, dtype=bool)
     Q = len(types.lower)
@@ -49,12 +52,14 @@ def relaxed_leximin_levels(types: TypeSpace, selectable: np.ndarray | None = Non
     bounds = [(0.0, float(n) if ok else 0.0) for n, ok in zip(N, selectable)] + [(0.0, None)]
     objective = np.r_[np.zeros(T), -1.0]
     equality = sparse.csr_matrix(np.r_[np.ones(T), 0.0][None, :])
+    band_rows, band_bounds = relaxation_rows(types, bands)
     constant_rows = sparse.vstack([
         sparse.hstack([-quota_rows, sparse.csr_matrix((Q, 1))]),
         sparse.hstack([quota_rows, sparse.csr_matrix((Q, 1))]),
         sparse.hstack([household_rows, sparse.csr_matrix((household_rows.shape[0], 1))]),
+        sparse.hstack([band_rows, sparse.csr_matrix((band_rows.shape[0], 1))]),
     ])
-    constant_bounds = np.r_[-types.lower, types.upper, np.ones(household_rows.shape[0])]
+    constant_bounds = np.r_[-types.lower, types.upper, np.ones(household_rows.shape[0]), band_bounds]
     levels: list[float] = []
     while not fixed.all():
         for t in range(T):
@@ -85,7 +90,7 @@ def relaxed_leximin_levels(types: TypeSpace, selectable: np.ndarray | None = Non
     return np.where(selectable, np.clip(result.x[:T], 0.0, N) / N, 0.0), levels
 
 
-def relaxed_nash(types: TypeSpace, live: np.ndarray) -> np.ndarray:
+def relaxed_nash(types: TypeSpace, live: np.ndarray, bands: Bands | None = None) -> np.ndarray:
     """Expected type counts x maximising sum_t N_t log(x_t / N_t) over P (types not `live` at 0).
 
     Every distribution over valid panels has its expected composition in P, so this bounds the Nash
@@ -96,6 +101,8 @@ def relaxed_nash(types: TypeSpace, live: np.ndarray) -> np.ndarray:
     constraints = [cp.sum(x) == types.k, A @ x >= types.lower, A @ x <= types.upper, x <= N * live]
     if types.households:
         constraints.append(types.household_matrix() @ x <= 1)
+    if bands is not None:
+        constraints += [bands.B @ x >= bands.lower, bands.B @ x <= bands.upper]
     problem = cp.Problem(cp.Maximize(N[live] @ cp.log(x[live])), constraints)
     try:
         problem.solve(solver="CLARABEL")

@@ -1,0 +1,131 @@
+"""Ex-ante targets: maximin, leximin and Nash under targets against brute force over every valid panel."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import cvxpy as cp
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import linprog
+
+from core.design.targets import quota_targets, relaxed_deviation, without_targets
+from core.enumeration import valid_compositions
+from core.errors import InputError
+from core.loaders import load_instance
+from core.model import Instance
+from core.selection import run
+from tests.test_fair_exact import tiny_instance
+
+
+def with_targets(instance: Instance, seed: int, every: int = 2, shift: float = 0.0) -> Instance:
+    """Targets on every `every`-th quota: the expected seats of a random distribution over valid panels
+    (so reachable), plus `shift` seats (out of reach when large)."""
+    compositions = valid_compositions(instance.types)
+    weights = np.random.default_rng(seed).dirichlet(np.ones(len(compositions)))
+    seats = instance.types.A @ (weights @ compositions)
+    quotas = [replace(q, target=float(seats[j]) + shift) if j % every == 0 else q
+              for j, q in enumerate(instance.quotas)]
+    return instance.with_quotas(quotas)
+
+
+def brute_force(instance: Instance) -> dict:
+    """Over every valid composition: the smallest largest deviation delta*, the maximin value within
+    the bands, the leximin vector (sorted, per volunteer) and the Nash welfare."""
+    types = instance.types
+    C = valid_compositions(types).astype(float)
+    M = C / types.counts  # P x T probabilities
+    targets = quota_targets(instance)
+    rows = np.flatnonzero(np.isfinite(targets))
+    S, tau = C @ types.A[rows].T, targets[rows]  # P x m seats
+    P, m, T = len(C), len(rows), types.size
+    # delta*: min delta s.t. |S^T lam - tau| <= delta
+    result = linprog(np.r_[np.zeros(P), 1.0], A_ub=np.vstack([np.c_[S.T, -np.ones(m)], np.c_[-S.T, -np.ones(m)]]),
+                     b_ub=np.r_[tau, -tau], A_eq=np.r_[np.ones(P), 0.0][None, :], b_eq=[1.0], method="highs")
+    delta = float(result.x[-1])
+    lo, hi = tau - delta - 1e-9, tau + delta + 1e-9
+
+    def lp(objective: np.ndarray, floors: np.ndarray, z_rows: np.ndarray) -> float:
+        # max objective.(lam, z) s.t. M^T lam >= floors + z [z_rows], bands, sum lam = 1
+        A_ub = np.vstack([np.c_[-M.T, z_rows.astype(float)], np.c_[S.T, np.zeros(m)], np.c_[-S.T, np.zeros(m)]])
+        out = linprog(-objective, A_ub=A_ub, b_ub=np.r_[-floors, hi, -lo], A_eq=np.r_[np.ones(P), 0.0][None, :],
+                      b_eq=[1.0], bounds=[(0, None)] * P + [(None, None)], method="highs")
+        assert out.status == 0
+        return -float(out.fun)
+
+    maximin = lp(np.r_[np.zeros(P), 1.0], np.zeros(T), np.ones(T, dtype=bool))
+    fixed, floors = np.zeros(T, dtype=bool), np.zeros(T)
+    while not fixed.all():
+        z = lp(np.r_[np.zeros(P), 1.0], floors - 1e-10, ~fixed)
+        for t in np.flatnonzero(~fixed):
+            if lp(np.r_[M[:, t], 0.0], np.where(fixed, floors - 1e-10, z - 1e-10), np.zeros(T, dtype=bool)) <= z + 1e-8:
+                fixed[t], floors[t] = True, z
+    lam = cp.Variable(P, nonneg=True)
+    live = M.max(axis=0) > 0
+    nash = cp.Problem(cp.Maximize(types.counts[live] @ cp.log(M[:, live].T @ lam)),
+                      [cp.sum(lam) == 1, S.T @ lam >= lo, S.T @ lam <= hi])
+    nash.solve(solver="CLARABEL")
+    return {"delta": delta, "maximin": maximin, "leximin": np.sort(floors[types.of_volunteer]),
+            "nash": float(nash.value)}
+
+
+CASES = [with_targets(tiny_instance(seed), seed) for seed in (0, 1, 4, 6)] + [
+    with_targets(tiny_instance(2), 2, every=1), with_targets(tiny_instance(5), 5, every=3, shift=2.5)]
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_targets_match_brute_force(case: int) -> None:
+    instance = CASES[case]
+    brute = brute_force(instance)
+    targets = quota_targets(instance)
+    rows = np.flatnonzero(np.isfinite(targets))
+    for name in ("maximin", "leximin", "nash"):
+        result = run(name, instance, seed=0)
+        seats = instance.types.A[rows] @ np.bincount(instance.types.of_volunteer, weights=result.marginals,
+                                                     minlength=instance.types.size)
+        deviation = float(np.abs(seats - targets[rows]).max())
+        assert result.info["target_deviation"] == pytest.approx(brute["delta"], abs=1e-6)
+        assert deviation <= brute["delta"] + 1e-6  # targets met to 1e-6 (or as near as any distribution gets)
+        assert result.info["largest_target_deviation"] == pytest.approx(deviation, abs=1e-9)
+        if name == "maximin":
+            assert float(result.marginals.min()) == pytest.approx(brute["maximin"], abs=1e-6)
+        if name == "leximin":
+            np.testing.assert_allclose(np.sort(result.marginals), brute["leximin"], atol=1e-6)
+        if name == "nash":
+            assert result.objective == pytest.approx(brute["nash"], abs=1e-5 * max(1.0, abs(brute["nash"])))
+
+
+def test_out_of_reach_targets_report_the_smallest_deviation() -> None:
+    instance = CASES[-1]
+    result = run("leximin", instance, seed=0)
+    assert result.info["target_deviation"] > 0.5 and not result.info["targets_met"]
+    relaxed, _ = relaxed_deviation(instance.types, instance.types.A[np.isfinite(quota_targets(instance))],
+                                   quota_targets(instance)[np.isfinite(quota_targets(instance))])
+    assert relaxed <= result.info["target_deviation"] + 1e-9  # the relaxation bounds delta* from below
+
+
+def test_targets_change_the_distribution_and_can_be_removed() -> None:
+    instance = CASES[0]
+    plain = without_targets(instance)
+    assert quota_targets(plain) is None and quota_targets(instance) is not None
+    assert "target_deviation" not in run("leximin", plain, seed=0).info
+
+
+def test_target_column_is_read_from_quota_files(tmp_path: Path) -> None:
+    pool = pd.DataFrame({"gender": ["f", "f", "m", "m", "m"], "age": ["y", "o", "y", "o", "o"]})
+    pool.to_csv(tmp_path / "pool.csv", index=False)
+    (tmp_path / "quotas.csv").write_text("category,feature,min,max,target\ngender,f,1,2,1.5\ngender,m,1,2,\n"
+                                         "age,y,0,2,\nage,o,0,3,\n")
+    instance = load_instance(tmp_path / "pool.csv", tmp_path / "quotas.csv", 3)
+    assert [q.target for q in instance.quotas] == [1.5, None, None, None]
+    (tmp_path / "sf.csv").write_text("feature,value,min,max,target\ngender,f,1,2,1.5\ngender,m,1,2,1.5\n"
+                                     "age,y,0,2,\nage,o,0,3,\n")
+    assert [q.target for q in load_instance(tmp_path / "pool.csv", tmp_path / "sf.csv", 3).quotas][:2] == [1.5, 1.5]
+    result = run("leximin", instance, seed=0)
+    assert float(result.marginals[:2].sum()) == pytest.approx(1.5, abs=1e-6)
+    (tmp_path / "bad.csv").write_text("category,feature,min,max,target\ngender,f,1,2,lots\ngender,m,1,2,\n"
+                                      "age,y,0,2,\nage,o,0,3,\n")
+    with pytest.raises(InputError, match="target"):
+        load_instance(tmp_path / "pool.csv", tmp_path / "bad.csv", 3)
