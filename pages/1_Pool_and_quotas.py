@@ -9,7 +9,7 @@ from core.errors import InputError
 from core.quota_editing import proportional, quota_table, quotas_from_table
 from core.scenarios import Scenario, quota_file_table, scenarios_from_json, scenarios_to_json
 from core.summary import category_overview
-from ui import state
+from ui import design, state
 from ui import charts
 from ui.checks import problems_for, report_for
 from ui.layout import page_setup, percent_table, table_height
@@ -74,15 +74,17 @@ if errors == [] and problems:
 # ---- the quota table -----------------------------------------------------------------------------
 st.subheader("Quotas per value")
 table, shares = percent_table(quota_table(instance, report), ["pool share", "population share"])
+table = design.target_column(table, instance)
 edited = st.data_editor(
     table,
     key=f"quotas_{instance.fingerprint()[:16]}",
     hide_index=True,
     width="stretch",
     height=table_height(len(table), 900),
-    disabled=[c for c in table.columns if c not in ("min", "max")],
+    disabled=[c for c in table.columns if c not in ("min", "max", "target")],
     column_config={
         **shares,
+        **design.TARGET_CONFIG,
         "proportional seats": st.column_config.NumberColumn(format="%.1f",
                                                             help="k × population share: seats a perfectly proportional panel would give."),
         "min": st.column_config.NumberColumn(min_value=0, step=1, format="%d", help="Fewest seats for this value."),
@@ -91,12 +93,15 @@ edited = st.data_editor(
     },
 )
 try:
-    quotas = quotas_from_table(instance, edited)
+    quotas = design.apply_targets(quotas_from_table(instance, edited), edited)
     if quotas != list(instance.quotas):
         state.set_instance(instance.with_quotas(quotas))
         st.rerun()
 except InputError as error:
     show_problems(error.problems, title="Some edits could not be used (the quotas keep their previous values):")
+if (targeted := design.proportional_targets_button(instance)) is not None:
+    state.set_instance(targeted)
+    st.rerun()
 
 with st.expander("Pool compared with the population", expanded=instance.population_shares is not None):
     st.caption("Volunteers are not a mirror of the population: some groups answer invitations more often. "

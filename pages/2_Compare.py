@@ -8,7 +8,7 @@ import streamlit as st
 from core.compare import allocation_curves, comparison_table, filter_volunteers, seats_table, volunteer_table
 from ui import state
 from ui.algorithms import DESCRIPTIONS, available, options_for, runnable
-from ui import charts
+from ui import charts, design
 from ui.checks import report_for
 from ui.layout import page_setup, percent_table, table_height
 from ui.messages import show_error
@@ -123,6 +123,11 @@ seats = seats_table(instance, shown)
 grid = st.columns(2)
 for i, category in enumerate(instance.categories):
     grid[i % 2].altair_chart(charts.cached("seats", seats, category), width="stretch")
+
+# ---- targets, groups no quota names, incentives to misreport (ui/design.py) ----------------------
+design.targets_section(instance, shown, seed)
+design.unquoted_section(instance, shown)
+design.misreport_section(instance, shown, seed)
 
 # ---- per volunteer -------------------------------------------------------------------------------
 st.subheader("Every volunteer")

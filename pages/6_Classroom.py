@@ -12,7 +12,7 @@ from core.classroom import (ALGORITHMS, LABELS, MAX_K, MAX_VOLUNTEERS, MIN_K, cl
                             participation_from_shares, person_frame, pool_status, quota_rows, spread_of_chance,
                             stage_text, summary_frame)
 from core.examples import load_example
-from ui import state
+from ui import design, state
 from ui.layout import page_setup, percent, share_columns
 from ui.messages import show_error
 
@@ -187,6 +187,10 @@ for key, spread in report.spreads.items():
     charts[0].altair_chart(panel_chart(panel_frame(table, spread)), width="stretch")
     charts[1].altair_chart(person_chart(person_frame(instance, [spread])), width="stretch")
     charts[1].caption("Dashed line: the equal share k/n.")
+
+if table.count:  # every volunteer, every misreport, exactly (ui/design.py)
+    st.divider()
+    design.classroom_misreports(instance, seed)
 
 # ---- step through the algorithms ----------------------------------------------------------------------------
 st.divider()

@@ -136,3 +136,21 @@ def test_cli_manipulability_and_bad_input(tmp_path: Path, capsys: pytest.Capture
     assert "no volunteer has id 'nobody'" in capsys.readouterr().err
     assert main(base + ["--algorithm", "nosuch"]) == 2
     assert main(base + ["--algorithm", "leximin", "--sample", "0"]) == 2
+
+
+def test_compare_and_classroom_pages_show_incentives_to_misreport() -> None:
+    from tests.test_app import app, assert_clean, button, load_classroom, run_compare
+
+    at = run_compare(load_classroom(app()), ["leximin", "uniform"])
+    assert "Incentives to misreport" in [s.value for s in at.subheader]
+    button(at, "Compute largest gain").click().run()
+    assert_clean(at)
+    table = next(d.value for d in at.dataframe if "largest gain from one misreport" in d.value.columns)
+    assert list(table["algorithm"]) == ["leximin", "uniform"]
+    assert table.set_index("algorithm").loc["leximin", "largest gain from one misreport"] == pytest.approx(15.0, abs=1e-4)
+    at.switch_page("pages/6_Classroom.py").run()
+    button(at, "Compute every misreport").click().run()
+    assert_clean(at)
+    every = next(d.value for d in at.dataframe if "misreport" in d.value.columns and "gain" in d.value.columns)
+    assert set(every["volunteer"]) == set(at.session_state["instance"].ids)
+    assert every[every["algorithm"] == "leximin"]["gain"].max() == pytest.approx(0.15, abs=1e-6)

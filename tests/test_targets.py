@@ -129,3 +129,21 @@ def test_target_column_is_read_from_quota_files(tmp_path: Path) -> None:
                                       "age,y,0,2,\nage,o,0,3,\n")
     with pytest.raises(InputError, match="target"):
         load_instance(tmp_path / "pool.csv", tmp_path / "bad.csv", 3)
+
+
+def test_pool_and_compare_pages_set_targets_and_show_their_price() -> None:
+    from tests.test_app import POOL, app, assert_clean, button, load_classroom, run_compare
+
+    at = load_classroom(app())
+    at.switch_page(POOL).run()
+    button(at, "Targets = proportional to population shares").click().run()
+    assert_clean(at)
+    instance = at.session_state["instance"]
+    assert [q.target for q in instance.quotas] == pytest.approx([2.0, 2.0, 1.2, 1.6, 1.2])
+    at = run_compare(at, ["leximin", "legacy"])
+    assert "With and without the targets" in [s.value for s in at.subheader]
+    button(at, "Run them without the targets").click().run()
+    assert_clean(at)
+    table = next(d.value for d in at.dataframe if "targets" in d.value.columns)
+    assert list(table["targets"]) == ["with targets", "without"]
+    assert table["largest |seats − target|"].iloc[0] <= 1e-6

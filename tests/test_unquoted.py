@@ -103,3 +103,22 @@ def test_select_json_has_unquoted_groups(tmp_path: Path, capsys: pytest.CaptureF
     (tmp_path / "bad.csv").write_text("category,value,population_share\nconcern,yes,x\n")
     assert main(args + ["--group-shares", str(tmp_path / "bad.csv")]) == 2
     assert "bad.csv, row 2" in capsys.readouterr().err
+
+
+def test_compare_page_shows_groups_no_quota_names() -> None:
+    from core.examples import load_example
+    from tests.test_app import app, assert_clean, run_compare
+
+    at = app().run()
+    classroom, _ = load_example("classroom")
+    gender_only = Instance(pool=classroom.pool, categories=["gender"],
+                           quotas=[q for q in classroom.quotas if q.category == "gender"], k=classroom.k,
+                           ids=classroom.ids)
+    at.session_state["instance"] = gender_only
+    at.session_state["loaded_instance"] = gender_only
+    at = run_compare(at, ["leximin", "uniform"])
+    assert "Groups no quota names" in [s.value for s in at.subheader]
+    assert at.multiselect(key="design_unquoted_columns").value == ["age"]
+    worst = next(d.value for d in at.dataframe if "column" in d.value.columns and "algorithm" in d.value.columns)
+    assert set(worst["column"]) == {"age"}
+    assert_clean(at)

@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import pandas as pd
 
 from ..model import Instance
 from ..selection import Progress, SelectionResult, no_progress, run
@@ -183,3 +184,29 @@ def manipulability(instance: Instance, algorithm: str, *, seed: int = 0, options
         notes.append("legacy's probabilities are Monte Carlo estimates: gains below their noise mean nothing")
     return Manipulability(algorithm, best.largest_gain if best is not None else 0.0, best, examined, exhaustive,
                           sample_size, seed, reruns, time.perf_counter() - started, notes)
+
+
+def every_misreport(instance: Instance, algorithms: list[str], *, seed: int = 0,
+                    options: dict[str, dict] | None = None, progress: Progress = no_progress) -> pd.DataFrame:
+    """Every volunteer, every single misreport, every algorithm (small pools): one row each with the
+    reported and the misreported value, both probabilities and the gain. One rerun per type and
+    misreport serves every member of the type (they are interchangeable)."""
+    rows = []
+    types = instance.types
+    for algorithm in algorithms:
+        algorithm_options = dict((options or {}).get(algorithm, {}))
+        truthful = run(algorithm, instance, seed=seed, options=algorithm_options)
+        by_type = {t: incentives(instance, int(members[0]), algorithm, seed=seed, options=algorithm_options,
+                                 truthful=truthful, progress=progress)
+                   for t, members in enumerate(types.members)}
+        for i in range(instance.n):
+            found = by_type[int(types.of_volunteer[i])]
+            for misreport in found.misreports:
+                rows.append({"algorithm": algorithm, "volunteer": str(instance.ids[i]), "category": misreport.category,
+                             "reported": str(instance.values(misreport.category)[instance.codes[i][
+                                 instance.categories.index(misreport.category)]]),
+                             "misreport": misreport.value, "truthful": float(truthful.marginals[i]),
+                             "probability": misreport.probability,
+                             "gain": misreport.probability - float(truthful.marginals[i])})
+    return pd.DataFrame(rows, columns=["algorithm", "volunteer", "category", "reported", "misreport", "truthful",
+                                       "probability", "gain"])

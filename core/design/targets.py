@@ -27,14 +27,16 @@ and reports delta* (`Bands.deviation`, 0 when every target is met).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
 
-from ..errors import SolverError
-from ..model import Instance, TypeSpace
+from ..errors import InputError, Problem, SolverError
+from ..model import Instance, Quota, TypeSpace
 from ..selection import Progress, no_progress
 
 SLACK = 1e-8  # seats: the bands' room beyond the smallest deviation (LP round-off)
@@ -63,8 +65,6 @@ def quota_targets(instance: Instance) -> np.ndarray | None:
 
 def without_targets(instance: Instance) -> Instance:
     """The same instance with every target removed (to show the price of the targets)."""
-    from dataclasses import replace
-
     return instance.with_quotas([replace(q, target=None) for q in instance.quotas])
 
 
@@ -207,3 +207,35 @@ def relaxation_rows(types: TypeSpace, bands: Bands | None) -> tuple[sparse.csr_m
         return sparse.csr_matrix((0, types.size)), np.zeros(0)
     return sparse.csr_matrix(np.vstack([bands.B, -bands.B])), np.r_[bands.upper, -bands.lower]
 
+
+
+def proportional_targets(instance: Instance) -> list[Quota]:
+    """The quotas with target = k x population share for every value whose share is known."""
+    shares = instance.population_shares or {}
+    return [replace(q, target=round(instance.k * shares[(q.category, q.value)], 6))
+            if (q.category, q.value) in shares else q for q in instance.quotas]
+
+
+def targets_from_column(quotas: list[Quota], column: Iterable[object]) -> list[Quota]:
+    """The quotas with targets read from an edited column (same order; empty or NaN = no target).
+    Raises InputError naming the row of a negative or non-numeric target."""
+    updated, problems = [], []
+    for row, (q, value) in enumerate(zip(quotas, list(column)), start=1):
+        if value is None or (isinstance(value, str) and not value.strip()) or (
+                isinstance(value, float) and math.isnan(value)):
+            updated.append(replace(q, target=None))
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = float("nan")
+        if not (number >= 0 and math.isfinite(number)):
+            problems.append(Problem(f"{q.label}: target {value!r} is not a number of seats of 0 or more.",
+                                    "Enter the expected seats (decimals allowed), or clear the cell for no target.",
+                                    file="the quota table", row=row, column="target"))
+            updated.append(q)
+            continue
+        updated.append(replace(q, target=number))
+    if problems:
+        raise InputError(problems)
+    return updated

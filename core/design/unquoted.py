@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -100,10 +101,11 @@ def largest_deviation(table: pd.DataFrame) -> pd.DataFrame:
         min_count=1).reset_index()
 
 
-def load_group_shares(path: str | Path) -> dict[tuple[str, str], float]:
+def load_group_shares(path: str | Path | IO[bytes], name: str | None = None) -> dict[tuple[str, str], float]:
     """Population shares of unquoted columns from a CSV `category,value,population_share`; fractions
-    summing to 1 per category, or percentages summing to 100 (converted to fractions)."""
-    name = Path(path).name
+    summing to 1 per category, or percentages summing to 100 (converted to fractions). `path` may be an
+    open file (an upload), named in messages by `name`."""
+    name = name or Path(str(path)).name
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as error:
