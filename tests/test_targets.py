@@ -132,7 +132,14 @@ def test_target_column_is_read_from_quota_files(tmp_path: Path) -> None:
 
 
 def test_pool_and_compare_pages_set_targets_and_show_their_price() -> None:
-    from tests.test_app import POOL, app, assert_clean, button, load_classroom, run_compare
+    from tests.test_app import (
+        POOL,
+        app,
+        assert_clean,
+        button,
+        load_classroom,
+        run_compare,
+    )
 
     at = load_classroom(app())
     at.switch_page(POOL).run()

@@ -11,9 +11,24 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.design.manipulation import MAX_EXHAUSTIVE_TYPES, every_misreport, incentives, manipulability
-from core.design.targets import proportional_targets, quota_targets, targets_from_column, without_targets
-from core.design.unquoted import largest_deviation, load_group_shares, unquoted_columns, unquoted_table
+from core.design.manipulation import (
+    MAX_EXHAUSTIVE_TYPES,
+    every_misreport,
+    incentives,
+    manipulability,
+)
+from core.design.targets import (
+    proportional_targets,
+    quota_targets,
+    targets_from_column,
+    without_targets,
+)
+from core.design.unquoted import (
+    largest_deviation,
+    load_group_shares,
+    unquoted_columns,
+    unquoted_table,
+)
 from core.errors import InputError
 from core.metrics import expected_seats, probability_metrics
 from core.model import Instance
