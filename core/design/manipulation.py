@@ -16,14 +16,17 @@ columns every volunteer is a type of their own.
 
 Each probability is exactly what `select` gives volunteer i on the changed pool: the rerun is
 `core.selection.run` on that pool. Leximin and Nash (whose selection probabilities are unique)
-start it from the original run's panels (`warm_start`, carried over by
-`core.fair.columns.carry_columns`), which saves the covering step; the others run cold, since
-their optimum need not be unique and a warm start could pick another one.
+start it from the panels of the truthful run and of the latest reruns (`PanelBank`, carried over
+to the changed pool by `core.fair.columns.carry_columns`, which keeps those still valid there):
+leximin then prices from those panels towards the changed pool's relaxed leximin point and needs
+the face walk only when that stalls (0.96 s instead of 1.54 s of CPU per rerun on climate_300).
+The others run cold, since their optimum need not be unique and a warm start could pick another.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -35,6 +38,7 @@ from ..selection import Progress, SelectionResult, no_progress, run
 WARM_STARTED = {"leximin", "nash"}  # unique selection probabilities: a warm start cannot change them
 MAX_EXHAUSTIVE_TYPES = 400  # pools with at most this many types are examined type by type
 DEFAULT_SAMPLE = 30  # volunteers examined on larger pools unless told otherwise
+RECENT_RUNS = 13  # reruns whose panels warm-start the next one (besides the truthful run's)
 GAIN_TOLERANCE = 1e-7  # gains below this are the solvers' round-off, reported as 0
 
 
@@ -129,22 +133,38 @@ def misreported(instance: Instance, row: int, category: str, value: str) -> Inst
     return replace(instance, pool=pool, category_values=spelled)  # types and codes recomputed on the copy
 
 
-def _warm_options(algorithm: str, result: SelectionResult, instance: Instance, options: dict) -> dict:
-    if algorithm not in WARM_STARTED or result.distribution is None or instance.types.per_person:
-        return dict(options)
-    return {**options, "warm_start": (instance.types.codes, result.distribution.compositions)}
+class PanelBank:
+    """Panels of the truthful run and of the latest reruns, by value codes: the warm start of the next rerun
+    (`core.fair.columns.carry_columns` keeps those valid on the changed pool). Misreports of one volunteer
+    change the same type, so the panels of one rerun often serve the next."""
+
+    def __init__(self, instance: Instance, truthful: SelectionResult, recent: int = RECENT_RUNS):
+        self.base = [(instance.types.codes, truthful.distribution.compositions)] if truthful.distribution else []
+        self.recent: deque = deque(maxlen=recent)
+
+    def add(self, instance: Instance, result: SelectionResult) -> None:
+        if result.distribution is not None and not instance.types.per_person:
+            self.recent.append((instance.types.codes, result.distribution.compositions))
+
+    def options(self, algorithm: str, instance: Instance, options: dict) -> dict:
+        """`options` with the warm start, for the algorithms whose probabilities a warm start cannot change."""
+        if algorithm not in WARM_STARTED or instance.types.per_person or not self.base:
+            return dict(options)
+        return {**options, "warm_start": self.base + list(self.recent)}
 
 
 def incentives(instance: Instance, row: int, algorithm: str, *, seed: int = 0, options: dict | None = None,
-               truthful: SelectionResult | None = None, progress: Progress = no_progress) -> Incentives:
+               truthful: SelectionResult | None = None, bank: PanelBank | None = None,
+               progress: Progress = no_progress) -> Incentives:
     """Volunteer `row`'s probability as reported and under every single misreport (one rerun each)."""
     options = dict(options or {})
     truthful = truthful if truthful is not None else run(algorithm, instance, seed=seed, options=options)
-    rerun_options = _warm_options(algorithm, truthful, instance, options)
+    bank = bank if bank is not None else PanelBank(instance, truthful)
     misreports = []
     for category, value in alternatives(instance, row):
         changed = misreported(instance, row, category, value)
-        result = run(algorithm, changed, seed=seed, options=rerun_options)
+        result = run(algorithm, changed, seed=seed, options=bank.options(algorithm, instance, options))
+        bank.add(changed, result)
         misreports.append(Misreport(category, value, float(result.marginals[row])))
         progress(f"{instance.ids[row]}: {category} = {value} gives {misreports[-1].probability:.4%}")
     return Incentives(row, str(instance.ids[row]), float(truthful.marginals[row]), misreports)
@@ -173,8 +193,9 @@ def manipulability(instance: Instance, algorithm: str, *, seed: int = 0, options
     truthful = run(algorithm, instance, seed=seed, options=options)
     rows, exhaustive, sample_size = examined_rows(instance, sample, seed)
     examined, reruns = [], 0
+    bank = PanelBank(instance, truthful)
     for number, row in enumerate(rows, 1):
-        examined.append(incentives(instance, row, algorithm, seed=seed, options=options, truthful=truthful))
+        examined.append(incentives(instance, row, algorithm, seed=seed, options=options, truthful=truthful, bank=bank))
         reruns += len(examined[-1].misreports)
         progress(f"{algorithm}: {number} of {len(rows)} volunteers examined, largest gain so far "
                  f"{max(e.largest_gain for e in examined):.4%}")
@@ -196,8 +217,9 @@ def every_misreport(instance: Instance, algorithms: list[str], *, seed: int = 0,
     for algorithm in algorithms:
         algorithm_options = dict((options or {}).get(algorithm, {}))
         truthful = run(algorithm, instance, seed=seed, options=algorithm_options)
+        bank = PanelBank(instance, truthful)
         by_type = {t: incentives(instance, int(members[0]), algorithm, seed=seed, options=algorithm_options,
-                                 truthful=truthful, progress=progress)
+                                 truthful=truthful, bank=bank, progress=progress)
                    for t, members in enumerate(types.members)}
         for i in range(instance.n):
             found = by_type[int(types.of_volunteer[i])]

@@ -437,17 +437,22 @@ def carry_columns(source_codes: np.ndarray, compositions: np.ndarray, types: Typ
         return []
     index = {row.tobytes(): t for t, row in enumerate(np.ascontiguousarray(types.codes, dtype=np.int64))}
     mapped = np.array([index.get(row.tobytes(), -1) for row in np.ascontiguousarray(source_codes, dtype=np.int64)])
-    comps = np.asarray(compositions, dtype=np.int64)
+    comps = np.asarray(compositions, dtype=np.int64).reshape(-1, len(mapped))
     usable = (comps[:, mapped < 0] == 0).all(axis=1)
     carried = np.zeros((int(usable.sum()), types.size), dtype=np.int64)
-    np.add.at(carried.T, mapped[mapped >= 0], comps[usable][:, mapped >= 0].T)
-    return [c for c in carried if types.is_valid(c)]
+    carried[:, mapped[mapped >= 0]] = comps[usable][:, mapped >= 0]
+    seats = carried @ types.A.T  # no households here (per-person types carry nothing): these are all the rules
+    valid = ((carried <= types.counts).all(axis=1) & (carried.sum(axis=1) == types.k)
+             & (seats >= types.lower).all(axis=1) & (seats <= types.upper).all(axis=1))
+    return list(carried[valid])
 
 
 def warm_columns(options: dict, types: TypeSpace) -> list[np.ndarray]:
     """The valid compositions carried from `options["warm_start"]` = (value codes, compositions) of
-    another pool's run; none when the option is absent."""
+    another pool's run, or a list of such pairs; none when the option is absent."""
     if options.get("warm_start") is None:
         return []
-    codes, compositions = options["warm_start"]
-    return carry_columns(codes, compositions, types)
+    sources = options["warm_start"]
+    if isinstance(sources, tuple):
+        sources = [sources]
+    return [c for codes, compositions in sources for c in carry_columns(codes, compositions, types)]

@@ -41,6 +41,7 @@ from .relaxation import relaxed_leximin_levels
 
 FIX_TOLERANCE = 1e-7  # relative to k/n: how far below its fixed value a later stage may push a type
 PROMISED_TOLERANCE = 1e-6  # relative to k/n: the shortfall beyond which we raise
+WARM_ROUNDS = 300  # warm-started: pricing rounds from the carried panels before the face walk is tried
 
 
 def leximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_progress,
@@ -57,7 +58,7 @@ def leximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_
     bands = None if targets is None else target_bands(types, targets, pricer, columns, solver=solver, progress=progress)
     seeded = time.perf_counter()
     never = ~selectable
-    reached = _reach_relaxed_leximin(types, selectable, pricer, columns, progress, bands)
+    reached = _reach_relaxed_leximin(types, selectable, pricer, columns, progress, bands, warm=bool(warm_start))
     if reached is not None:
         lam, info = reached
         info.update({"types": types.size, **pricer.stats.as_dict(), **never_selectable_note(never, types),
@@ -109,17 +110,13 @@ def leximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_
 
 
 def _reach_relaxed_leximin(types: TypeSpace, selectable: np.ndarray, pricer: Pricer, columns: ColumnSet,
-                           progress: Progress, bands: Bands | None = None) -> tuple[np.ndarray, dict] | None:
+                           progress: Progress, bands: Bands | None = None,
+                           warm: bool = False) -> tuple[np.ndarray, dict] | None:
     """A distribution reaching the relaxation's leximin point (then leximin-optimal), or None."""
     started = time.perf_counter()
     target, levels = relaxed_leximin_levels(types, selectable, bands)
     relaxed = time.perf_counter()
     progress(f"leximin: relaxation solved ({types.size} types), reaching its leximin point with valid panels")
-    walk = walk_down_faces(types, target * types.counts, solver=pricer.solver)
-    for composition in walk.compositions:
-        columns.add(composition)
-    progress(f"leximin: {len(walk.compositions)} panels from the face walk (weight left {walk.weight_left:.1e})")
-    walked = time.perf_counter()
     lp = stage_lp(types, target=target, bands=bands)
     unreachable = np.flatnonzero(target <= 0)
     if len(unreachable):
@@ -127,7 +124,19 @@ def _reach_relaxed_leximin(types: TypeSpace, selectable: np.ndarray, pricer: Pri
     fair = types.k / types.counts.sum()
     # z >= enough puts every type within FIX_TOLERANCE * k/n of its target: no need to go further
     enough = 1.0 - FIX_TOLERANCE * fair / float(target.max())
-    outcome = solve_stage(lp, pricer, columns, progress=progress, label="leximin (target) ", enough=enough)
+    outcome = None
+    if warm:  # warm-started (a rerun on a changed pool): the panels carried over may reach the point already
+        outcome = solve_stage(lp, pricer, columns, progress=progress, label="leximin (warm) ", enough=enough,
+                              max_rounds=WARM_ROUNDS)
+    walk = None
+    if outcome is None or outcome.value < enough:
+        walk = walk_down_faces(types, target * types.counts, solver=pricer.solver)
+        for composition in walk.compositions:
+            columns.add(composition)
+        progress(f"leximin: {len(walk.compositions)} panels from the face walk (weight left {walk.weight_left:.1e})")
+    walked = time.perf_counter()
+    if walk is not None:
+        outcome = solve_stage(lp, pricer, columns, progress=progress, label="leximin (target) ", enough=enough)
     p = (outcome.lam @ columns.array) / types.counts
     shortfall = float(np.max(target - p))
     if shortfall > FIX_TOLERANCE * fair:
@@ -145,7 +154,10 @@ def _reach_relaxed_leximin(types: TypeSpace, selectable: np.ndarray, pricer: Pri
         "seconds": {"relaxation": round(relaxed - started, 3), "face_walk": round(walked - relaxed, 3),
                     "column_generation": round(time.perf_counter() - walked, 3)},
     }
-    info.update({"face_walk_panels": len(walk.compositions), "face_walk_weight_left": walk.weight_left})
+    if walk is not None:
+        info.update({"face_walk_panels": len(walk.compositions), "face_walk_weight_left": walk.weight_left})
+    else:
+        info["warm_start_reached"] = True
     return outcome.lam, info
 
 
