@@ -21,6 +21,11 @@ one panel per step, a hundred or two in all), and the master LP  max z  s.t.  p_
 If z reaches 1 (to within the tolerance above), that distribution is the leximin distribution and
 no stage is needed; a proven z < 1 means the relaxation is not tight, and the stages run as above,
 starting from every panel generated so far.
+
+Warm start (`warm_start`, reruns on a slightly changed pool such as a misreport): the panels given
+are priced from towards the relaxed leximin point first (up to WARM_ROUNDS rounds); the face walk
+runs only when that stalls. Targets (`targets`, `core.design.targets`): the relaxation, the master
+LPs and the pricing all carry the target bands; the leximin point within them is still unique.
 """
 
 from __future__ import annotations
