@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.design import manipulation  # noqa: E402
-from core.design.manipulation import alternatives, manipulability  # noqa: E402
-from core.examples import load_example  # noqa: E402
+from core.design import manipulation
+from core.design.manipulation import alternatives, manipulability
+from core.examples import load_example
 
 
 def main() -> None:

@@ -171,6 +171,7 @@ def run_select(args: argparse.Namespace) -> int:
     for warning in instance.warnings:
         print(str(warning), file=sys.stderr)
     require_feasible(instance)
+    _warn_if_targets_ignored(instance, args.algorithm)
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     options = algorithm_options(args)
     group_shares = _group_shares(args)  # read before the run: a bad file fails fast
@@ -214,6 +215,14 @@ def run_select(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text + "\n")
     return EXIT_OK
+
+
+def _warn_if_targets_ignored(instance: Instance, algorithm: str) -> None:
+    from .design.targets import targets_ignored
+
+    note = targets_ignored(instance, algorithm)
+    if note:
+        print(note, file=sys.stderr)
 
 
 def _group_shares(args: argparse.Namespace) -> dict | None:

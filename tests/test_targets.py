@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -154,3 +155,19 @@ def test_pool_and_compare_pages_set_targets_and_show_their_price() -> None:
     table = next(d.value for d in at.dataframe if "targets" in d.value.columns)
     assert list(table["targets"]) == ["with targets", "without"]
     assert table["largest |seats − target|"].iloc[0] <= 1e-6
+
+
+def test_select_warns_when_the_algorithm_ignores_targets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from core.cli import main
+
+    pd.DataFrame({"gender": ["f", "f", "m", "m", "m"]}).to_csv(tmp_path / "pool.csv", index=False)
+    (tmp_path / "quotas.csv").write_text("category,feature,min,max,target\ngender,f,1,2,1.5\ngender,m,1,2,1.5\n")
+    args = ["select", "--pool", str(tmp_path / "pool.csv"), "--quotas", str(tmp_path / "quotas.csv"), "--k", "3",
+            "--seed", "1"]
+    assert main(args + ["--algorithm", "uniform"]) == 0
+    assert "does not take into account" in capsys.readouterr().err
+    assert main(args + ["--algorithm", "leximin"]) == 0
+    captured = capsys.readouterr()
+    assert "does not take into account" not in captured.err
+    marginals = json.loads(captured.out)["marginals"]
+    assert sum(marginals[:2]) == pytest.approx(1.5, abs=1e-6)

@@ -39,6 +39,7 @@ from ..errors import InputError, Problem, SolverError
 from ..model import Instance, Quota, TypeSpace
 from ..selection import Progress, no_progress
 
+TARGET_ALGORITHMS = ("maximin", "leximin", "nash")  # the algorithms that meet targets
 SLACK = 1e-8  # seats: the bands' room beyond the smallest deviation (LP round-off)
 DEVIATION_TOLERANCE = 1e-8  # seats: column generation for delta* stops within this of its lower bound
 MAX_ROUNDS = 2_000
@@ -61,6 +62,14 @@ def quota_targets(instance: Instance) -> np.ndarray | None:
     """Target seats per quota (NaN where none), or None when no quota has a target."""
     targets = np.array([np.nan if q.target is None else float(q.target) for q in instance.quotas])
     return targets if np.isfinite(targets).any() else None
+
+
+def targets_ignored(instance: Instance, algorithm: str) -> str | None:
+    """A warning when the quotas carry targets that `algorithm` does not take into account, else None."""
+    if quota_targets(instance) is None or algorithm in TARGET_ALGORITHMS:
+        return None
+    return (f"warning: the quota file sets targets, which {algorithm} does not take into account (only "
+            f"{', '.join(TARGET_ALGORITHMS)} do); its panels meet the quotas only.")
 
 
 def without_targets(instance: Instance) -> Instance:
