@@ -66,6 +66,15 @@ def test_misreport_probability_is_select_on_the_changed_pool(algorithm: str, cas
     assert found.largest_gain == pytest.approx(max(0.0, best - found.truthful), abs=1e-7)
 
 
+def test_misreports_with_households() -> None:
+    instance = tiny_instance(3, household=True)  # every volunteer a type of their own: nothing is carried over
+    found = incentives(instance, 0, "leximin")
+    for misreport in found.misreports:
+        changed = misreported(instance, 0, misreport.category, misreport.value)
+        assert changed.household == instance.household
+        assert misreport.probability == pytest.approx(run("leximin", changed, seed=0).marginals[0], abs=1e-6)
+
+
 def test_misreport_can_make_a_type_of_ones_own() -> None:
     pool = pd.DataFrame({"g": ["f", "f", "m", "m"], "a": ["y", "y", "o", "o"]})
     quotas = [Quota("g", "f", 1, 1), Quota("g", "m", 1, 1), Quota("a", "y", 0, 2), Quota("a", "o", 0, 2)]
