@@ -78,7 +78,7 @@ if not shown:
 
 # ---- the comparison table ------------------------------------------------------------------------
 st.subheader("Side by side")
-table = comparison_table(instance, shown)
+table = design.with_largest_gain(comparison_table(instance, shown), instance, seed)  # when computed below
 display, _ = percent_table(
     table, ["min probability", "max probability", "mean probability", "geometric mean", "share below k/n",
             "share below half of k/n", "panels meeting quotas"], digits=2)
@@ -103,6 +103,7 @@ config.update({
     "seconds": st.column_config.NumberColumn("seconds", format="%.1f", help="Time to compute the probabilities."),
     "expected seats within quotas": st.column_config.TextColumn("seats in quota", help="Values whose average seats lie within the quota."),
 })
+config.update(design.GAIN_CONFIG)
 st.dataframe(display, hide_index=True, width="stretch", column_config=config)
 seeds = {name: state.result_seed(name) for name in shown}
 st.caption("Seeds: " + ", ".join(f"{name} {s}" for name, s in seeds.items())

@@ -154,9 +154,11 @@ def test_compare_and_classroom_pages_show_incentives_to_misreport() -> None:
     assert "Incentives to misreport" in [s.value for s in at.subheader]
     button(at, "Compute largest gain").click().run()
     assert_clean(at)
-    table = next(d.value for d in at.dataframe if "largest gain from one misreport" in d.value.columns)
+    table = next(d.value for d in at.dataframe if "examined" in d.value.columns)
     assert list(table["algorithm"]) == ["leximin", "uniform"]
     assert table.set_index("algorithm").loc["leximin", "largest gain from one misreport"] == pytest.approx(15.0, abs=1e-4)
+    side_by_side = next(d.value for d in at.dataframe if "Gini" in d.value.columns)
+    assert side_by_side.set_index("algorithm").loc["leximin", "largest gain from one misreport"] == pytest.approx(0.15)
     at.switch_page("pages/6_Classroom.py").run()
     button(at, "Compute every misreport").click().run()
     assert_clean(at)

@@ -66,6 +66,7 @@ def misreport_section(instance: Instance, shown: dict[str, SelectionResult], see
     store = st.session_state.setdefault("design_manipulability", {})
     key = (instance.fingerprint(), seed, sample)
     if controls[2].button("Compute largest gain", width="stretch"):
+        failed = False
         with st.status("Rerunning the algorithms with one report changed…", expanded=True) as status:
             line = st.empty()
             for name in eligible:
@@ -74,7 +75,10 @@ def misreport_section(instance: Instance, shown: dict[str, SelectionResult], see
                                                         sample=sample, progress=lambda text: line.caption(text))
                 except Exception as error:  # noqa: BLE001 - shown next to the algorithm
                     show_error(error, f"{name}: incentives to misreport")
+                    failed = True
             status.update(label="Incentives to misreport computed", state="complete", expanded=False)
+        if not failed:
+            st.rerun()  # the side-by-side table above shows the new column
     rows = [_manipulability_row(instance, name, store[(key, name)]) for name in eligible if (key, name) in store]
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
@@ -111,6 +115,23 @@ def misreport_section(instance: Instance, shown: dict[str, SelectionResult], see
             st.dataframe(frame, hide_index=True, width="stretch", column_config={
                 "probability": st.column_config.NumberColumn(format="%.3f"),
                 "gain": st.column_config.NumberColumn(format="%+.3f")})
+
+
+GAIN_COLUMN = "largest gain from one misreport"
+GAIN_CONFIG = {GAIN_COLUMN: st.column_config.NumberColumn(
+    "gain from a misreport", format="percent",
+    help="The largest rise in a volunteer's selection probability from reporting one other value (computed on "
+         "demand below, under Incentives to misreport; empty until then).")}
+
+
+def with_largest_gain(table: pd.DataFrame, instance: Instance, seed: int) -> pd.DataFrame:
+    """The comparison table (one row per `algorithm`) with the largest gain from one misreport, for the
+    algorithms whose gain was computed on this pool with this seed (the table unchanged when none was)."""
+    found = {name: result.largest_gain for key, result in st.session_state.get("design_manipulability", {}).items()
+             if len(key) == 2 and key[0][:2] == (instance.fingerprint(), seed) for name in [key[1]]}
+    if not found:
+        return table
+    return table.assign(**{GAIN_COLUMN: [found.get(name) for name in table["algorithm"]]})
 
 
 def _manipulability_row(instance: Instance, name: str, result) -> dict:
