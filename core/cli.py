@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     select.add_argument("--max-cells", type=int, help="diversimax: skip tables with more cells (default 100; 0 = no cap)")
     select.add_argument("--time-limit", type=float, help="diversimax: solver time limit in seconds (default 60)")
     select.add_argument("--gamma", type=float, help="goldilocks: weight of the low-probability term (default 1)")
+
+    from .experiments.commands import add_commands as add_experiment_commands
+
+    add_experiment_commands(commands, {"pool": "pool file (CSV or .xlsx), one row per volunteer",
+                                       "household": "comma-separated pool columns that identify a household",
+                                       "id_column": "pool column holding volunteer ids (default: 'id' when present)"})
     return parser
 
 
@@ -248,6 +254,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return run_check(args)
+        if args.command in ("sweep", "simulate"):
+            from .experiments.commands import run_simulate_command, run_sweep_command
+
+            return run_sweep_command(args) if args.command == "sweep" else run_simulate_command(args)
         return run_select(args)
     except InputError as error:
         print(str(error), file=sys.stderr)
