@@ -70,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     select.add_argument("--group-shares", help="population shares of pool columns no quota names: CSV "
                                                "category,value,population_share (for metrics.unquoted_groups)")
     add_manipulation_parser(commands, instance_arguments)
+
+    from .experiments.commands import add_commands as add_experiment_commands
+
+    add_experiment_commands(commands, {"pool": "pool file (CSV or .xlsx), one row per volunteer",
+                                       "household": "comma-separated pool columns that identify a household",
+                                       "id_column": "pool column holding volunteer ids (default: 'id' when present)"})
     return parser
 
 
@@ -270,6 +276,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_check(args)
         if args.command == "manipulation":
             return run_manipulation(args)
+        if args.command in ("sweep", "simulate"):
+            from .experiments.commands import run_simulate_command, run_sweep_command
+
+            return run_sweep_command(args) if args.command == "sweep" else run_simulate_command(args)
         return run_select(args)
     except InputError as error:
         print(str(error), file=sys.stderr)

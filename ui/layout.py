@@ -25,6 +25,7 @@ PAGE_ICONS = {
     "Intersections": ":material/grid_view:",
     "End to end": ":material/public:",
     "Classroom": ":material/school:",
+    "Experiments": ":material/science:",
 }
 DEFAULT_ICON = ":material/article:"
 

@@ -186,17 +186,21 @@ def pool_batches(model: PopulationModel, letters: int, pools: int, seed: int):
     SeedSequence(seed, spawn_key=(b,)) and always draws POOL_BATCH pools, so pool i does not depend
     on how many pools are asked for.
     """
+    for b, start in enumerate(range(0, pools, POOL_BATCH)):
+        yield pool_batch(model, letters, seed, b, min(POOL_BATCH, pools - start))
+
+
+def pool_batch(model: PopulationModel, letters: int, seed: int, b: int, m: int = POOL_BATCH):
+    """Batch b of `pool_batches` alone: the first m of its POOL_BATCH pools as (sizes, types)."""
     q_bar, p = joiner_distribution(model)
     keep, alias = alias_table(p)
     U = len(p)
-    for b, start in enumerate(range(0, pools, POOL_BATCH)):
-        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(b,)))
-        sizes = rng.binomial(letters, q_bar, size=POOL_BATCH)
-        v = rng.random(int(sizes.sum())) * U
-        j = np.minimum(v.astype(np.int64), U - 1)
-        types = np.where(v - j < keep[j], j, alias[j])
-        m = min(POOL_BATCH, pools - start)
-        yield sizes[:m], types[: int(sizes[:m].sum())]
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(b,)))
+    sizes = rng.binomial(letters, q_bar, size=POOL_BATCH)
+    v = rng.random(int(sizes.sum())) * U
+    j = np.minimum(v.astype(np.int64), U - 1)
+    types = np.where(v - j < keep[j], j, alias[j])
+    return sizes[:m], types[: int(sizes[:m].sum())]
 
 
 def pool_counts(sizes: np.ndarray, types: np.ndarray, U: int) -> np.ndarray:
@@ -230,6 +234,30 @@ class _Accumulator:
                         seconds, info or {})
 
 
+def phase_one_seats(a: np.ndarray, k: int, sizes: np.ndarray, types: np.ndarray, U: int) -> tuple[np.ndarray, int, int]:
+    """Phase I seats per type in each pool of a batch (pools x U; zero rows for pools smaller than k),
+    the number of pools of at least k volunteers, and how many of those needed capping.
+
+    pi_i = k a_i / (sum of a over i's pool) for every volunteer at once; exact capping only in the
+    (rare) pools where some pi_i exceeds 1.
+    """
+    m = len(sizes)
+    pool = np.repeat(np.arange(m), sizes)
+    weight = a[types]
+    total = np.bincount(pool, weights=weight, minlength=m)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pi = k * weight / total[pool]  # k a_i / sum_j a_j for every volunteer
+    over = np.unique(pool[pi > 1 + CAP_TOLERANCE])
+    ends = np.cumsum(sizes)
+    for p in over:  # rare: cap and rescale this pool exactly
+        members = slice(ends[p] - sizes[p], ends[p])
+        capped, _, _ = capped_marginals(a, np.bincount(types[members], minlength=U), k)
+        pi[members] = np.nan_to_num(capped[0][types[members]])
+    valid = sizes >= k
+    seats = np.bincount(pool * U + types, weights=pi * valid[pool], minlength=m * U).reshape(m, U)
+    return seats, int(valid.sum()), int(valid[over].sum()) if len(over) else 0
+
+
 def simulate_phase_one(model: PopulationModel, letters: int, k: int, pools: int, *, seed: int,
                        q_selection: np.ndarray | None = None,
                        progress: Progress = no_progress) -> EndToEnd:
@@ -247,22 +275,10 @@ def simulate_phase_one(model: PopulationModel, letters: int, k: int, pools: int,
     skipped, capped_pools, done = 0, 0, 0
     for sizes, types in pool_batches(model, letters, pools, seed):
         m = len(sizes)
-        pool = np.repeat(np.arange(m), sizes)
-        weight = a[types]
-        total = np.bincount(pool, weights=weight, minlength=m)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            pi = k * weight / total[pool]  # k a_i / sum_j a_j for every volunteer
-        over = np.unique(pool[pi > 1 + CAP_TOLERANCE])
-        ends = np.cumsum(sizes)
-        for p in over:  # rare: cap and rescale this pool exactly
-            members = slice(ends[p] - sizes[p], ends[p])
-            capped, _, _ = capped_marginals(a, np.bincount(types[members], minlength=U), k)
-            pi[members] = np.nan_to_num(capped[0][types[members]])
-        valid = sizes >= k
-        seats = np.bincount(pool * U + types, weights=pi * valid[pool], minlength=m * U).reshape(m, U)
-        acc.add(seats, pools=int(valid.sum()))
-        skipped += int((~valid).sum())
-        capped_pools += int(valid[over].sum()) if len(over) else 0
+        seats, valid, capped = phase_one_seats(a, k, sizes, types, U)
+        acc.add(seats, pools=valid)
+        skipped += m - valid
+        capped_pools += capped
         done += m
         progress(f"Phase I end to end: {done:,}/{pools:,} pools")
     return acc.result(model, "endtoend (Phase I)", k, skipped, time.perf_counter() - started,
@@ -279,36 +295,52 @@ def pool_instance(model: PopulationModel, counts: np.ndarray, k: int, quotas: li
     return instance, rows
 
 
+def run_seed(seed: int, pool: int) -> int:
+    """The seed of the algorithm's run on pool `pool` (0-based) of the stream with this seed."""
+    return int(np.random.SeedSequence(seed, spawn_key=(pool,)).generate_state(1)[0])
+
+
+def algorithm_seats(model: PopulationModel, counts: np.ndarray, k: int, quotas: list[Quota], algorithm: str,
+                    seed: int, options: dict | None = None) -> tuple[np.ndarray | None, str | None]:
+    """Seats per population type that `algorithm` gives one pool (type counts), in expectation:
+    (U-vector, None); or (None, reason) for a pool smaller than k, without a panel meeting the
+    quotas, or on which the algorithm gives up. Bad options (InputError) are raised."""
+    if counts.sum() < k:
+        return None, "fewer volunteers than k"
+    instance, rows = pool_instance(model, counts, k, quotas)
+    try:
+        result = run(algorithm, instance, seed=seed, options=options)
+    except InputError:
+        raise
+    except SortitionError as error:  # no panel meets the quotas, or the algorithm gave up
+        return None, type(error).__name__
+    return np.bincount(rows, weights=result.marginals, minlength=model.types), None
+
+
 def simulate_algorithm(model: PopulationModel, letters: int, k: int, quotas: list[Quota], algorithm: str,
                        pools: int, *, seed: int, options: dict | None = None,
                        progress: Progress = no_progress) -> EndToEnd:
     """End-to-end probabilities when each simulated pool is selected from by `algorithm` (core.selection.run).
 
-    Uses the same pool stream as `simulate_phase_one` with the same seed; algorithm runs get seeds
-    spawned from it. Pools smaller than k, without a panel meeting the quotas, or on which the
-    algorithm gives up are skipped (counted in `skipped`, reasons in info).
+    Uses the same pool stream as `simulate_phase_one` with the same seed; the run on pool p gets
+    `run_seed(seed, p)`. Pools smaller than k, without a panel meeting the quotas, or on which the
+    algorithm gives up are skipped (counted in `skipped`; reasons in info, pools smaller than k
+    apart).
     """
     started = time.perf_counter()
-    run_seeds = np.random.SeedSequence(seed).spawn(pools)
     acc = _Accumulator(model.types)
     skipped, p = 0, 0
     reasons: dict[str, int] = {}
     for sizes, types in pool_batches(model, letters, pools, seed):
         for counts in pool_counts(sizes, types, model.types):
+            seats, reason = algorithm_seats(model, counts, k, quotas, algorithm, run_seed(seed, p), options)
             p += 1
-            if counts.sum() < k:
+            if seats is None:
                 skipped += 1
+                if reason != "fewer volunteers than k":
+                    reasons[reason] = reasons.get(reason, 0) + 1
                 continue
-            instance, rows = pool_instance(model, counts, k, quotas)
-            try:
-                result = run(algorithm, instance, seed=int(run_seeds[p - 1].generate_state(1)[0]), options=options)
-            except InputError:
-                raise
-            except SortitionError as error:  # no panel meets the quotas, or the algorithm gave up
-                skipped += 1
-                reasons[type(error).__name__] = reasons.get(type(error).__name__, 0) + 1
-                continue
-            acc.add(np.bincount(rows, weights=result.marginals, minlength=model.types))
+            acc.add(seats)
             progress(f"{algorithm} end to end: {p}/{pools} pools")
     return acc.result(model, algorithm, k, skipped, time.perf_counter() - started,
                       {"seed": seed, "letters": letters, "skipped_because": reasons})
