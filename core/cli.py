@@ -126,6 +126,8 @@ def _json_safe(value: Any) -> Any:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from .analysis.households import household_summary
+    from .analysis.never_selectable import never_selectable
     from .feasibility import check
 
     instance = load(args)
@@ -135,8 +137,14 @@ def run_check(args: argparse.Namespace) -> int:
     types = instance.types
     print(f"pool: {instance.n} volunteers, {types.size} types; panel size k = {instance.k}")
     print(f"categories: {', '.join(f'{c} ({len(instance.values(c))} values)' for c in instance.categories)}")
+    households = household_summary(instance.pool, instance.household)
+    if households is not None:
+        print(households.describe())
     if report.feasible:
         print("feasible: some panel meets every quota")
+        never = never_selectable(instance)
+        if never is not None and never.count:
+            print(never.describe())
         return EXIT_OK
     _print_infeasible(report.impossible, report.repair)
     return EXIT_BAD_INPUT
@@ -190,6 +198,7 @@ def run_select(args: argparse.Namespace) -> int:
         "info": result.info,
         "version": __version__,
     }
+    output["metrics"]["never_selectable"] = _never_selectable_json(instance, result)
     output.update(result.extra)
     # the audit record describes the selection: the lottery's drawn ticket when there is a lottery,
     # else the first panel drawn
@@ -209,6 +218,16 @@ def run_select(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text + "\n")
     return EXIT_OK
+
+
+def _never_selectable_json(instance: Instance, result: Any) -> dict[str, Any]:
+    """{"count", "ids", "rows", "reasons"} of the volunteers no valid panel contains; volunteers with
+    a positive probability under an exact distribution are known to be selectable."""
+    from .analysis.never_selectable import never_selectable
+
+    known = result.marginals > 1e-12 if result.distribution is not None else None
+    never = never_selectable(instance, selectable=known)
+    return never.as_json() if never is not None else {"count": 0, "ids": [], "rows": [], "reasons": []}
 
 
 def _lottery(result: Any, tickets: int, seed: int) -> Any:
