@@ -275,6 +275,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_infeasible(error.impossible, error.repair)
         return EXIT_BAD_INPUT
     except SortitionError as error:
+        if getattr(error, "about_the_quotas", False):  # e.g. legacy missing a min on every retry
+            print(f"the quotas cannot be met by {getattr(args, 'algorithm', 'this method')}: {error}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INTERNAL
     except KeyboardInterrupt:

@@ -38,7 +38,12 @@ CELLS_PER_BATCH = 2_000_000  # runs x types simulated at once; bounds memory wit
 
 
 class LegacyFailed(SortitionError):
-    """The greedy method missed a min on every one of its attempts."""
+    """The greedy method missed a min on every one of its attempts.
+
+    An answer about the quotas (too tight for this greedy method), not an internal error: the CLI
+    exits with status 2 and the app shows the message as a quota problem (`about_the_quotas`)."""
+
+    about_the_quotas = True
 
 
 class LegacyProcess:
