@@ -47,3 +47,26 @@ def test_the_app_shows_legacy_failure_as_a_quota_problem() -> None:
     assert "the quotas are too tight for this method" in error.value
     assert "missed a quota minimum on 100 attempts" in error.value
     assert "something went wrong" not in error.value
+
+
+def test_pool_page_names_never_selectable_volunteers_and_households() -> None:
+    from dataclasses import replace
+
+    from test_app import POOL, app, assert_clean, load_classroom, texts
+
+    at = load_classroom(app())
+    loaded = at.session_state["instance"]
+    closed = [replace(q, min=0, max=0) if q.label == "age=60+" else
+              replace(q, max=3) if q.category == "age" else q for q in loaded.quotas]
+    instance = loaded.with_quotas(closed)
+    instance.pool = instance.pool.assign(street=[f"{i // 2} Mill Lane" if i < 4 else f"{i} Road"
+                                                 for i in range(instance.n)])
+    instance.household = ["street"]
+    at.session_state["instance"] = instance
+    at.switch_page(POOL).run()
+    assert_clean(at)
+    older = instance.pool.index[instance.pool["age"] == "60+"].tolist()
+    warning = texts(at.warning)
+    assert f"{len(older)} volunteers can never be selected under these quotas: " in warning
+    assert "because age=60+ has max 0" in warning
+    assert "2 shared by 4 volunteers (largest: 2 volunteers)" in texts(at.caption)
