@@ -13,15 +13,17 @@ import math
 import secrets
 import sys
 from pathlib import Path
-from typing import Any, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Sequence
 
 from . import __version__
 from .errors import InfeasibleQuotas, InputError, SortitionError
-from .model import Instance
-from .lottery import audit_record
 from .selection import REGISTRY
+
+if TYPE_CHECKING:
+    from .model import Instance
+
+# Solvers (mip, cvxpy, scipy.optimize) and the lottery are imported inside the commands that use
+# them, so `--help` and `check` start fast (tests/test_startup.py checks which modules load).
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -112,6 +114,8 @@ def _problem(message: str):
 
 def _json_safe(value: Any) -> Any:
     """Numbers and containers as plain JSON (numpy scalars and arrays, NaN/inf as null)."""
+    import numpy as np
+
     if isinstance(value, dict):
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -164,6 +168,7 @@ def _print_infeasible(impossible: Sequence, repair: Any) -> None:
 
 def run_select(args: argparse.Namespace) -> int:
     from .feasibility import require_feasible
+    from .lottery import audit_record
     from .metrics import metrics_for
     from .selection import run
 
