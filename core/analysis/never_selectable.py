@@ -67,15 +67,16 @@ def never_selectable(instance: Instance, selectable: np.ndarray | None = None,
     from ..panel_model import PanelModel  # imported here: mip is loaded only when the question is asked
 
     types = instance.types
-    covered = np.zeros(types.size, dtype=bool)
+    covered = types.counts == 0
     if selectable is not None:
         covered[types.of_volunteer[np.asarray(selectable, dtype=bool)]] = True
+        if covered.all():  # every type sits on some panel: no solver needed
+            return NeverSelectable()
     model = PanelModel(types, solver=solver)
     first = model.any_panel()
     if first is None:
         return None
     covered |= first > 0
-    covered |= types.counts == 0
     while not covered.all():
         weights = (~covered).astype(float)
         panel = model.best(weights, relax_first=True)
