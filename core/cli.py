@@ -226,12 +226,12 @@ def run_select(args: argparse.Namespace) -> int:
 
 
 def _never_selectable_json(instance: Instance, result: Any) -> dict[str, Any]:
-    """{"count", "ids", "rows", "reasons"} of the volunteers no valid panel contains; volunteers with
-    a positive probability under an exact distribution are known to be selectable."""
+    """{"count", "ids", "rows", "reasons"} of the volunteers no valid panel contains. A positive
+    probability (exact, or a Monte Carlo frequency: every panel counted was verified) proves a
+    volunteer sits on some valid panel, so the solver only looks at the others."""
     from .analysis.never_selectable import never_selectable
 
-    known = result.marginals > 1e-12 if result.distribution is not None else None
-    never = never_selectable(instance, selectable=known)
+    never = never_selectable(instance, selectable=result.marginals > 1e-12)
     return never.as_json() if never is not None else {"count": 0, "ids": [], "rows": [], "reasons": []}
 
 
