@@ -21,9 +21,9 @@ values matched ignoring case, quota rows no volunteer has, note rows) land in In
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 

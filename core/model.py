@@ -224,7 +224,8 @@ class TypeSpace:
 
     def household_matrix(self) -> sparse.csr_matrix:
         """H x T: row h marks the types (volunteers) of household h; at most one per row may be chosen."""
-        from scipy import sparse  # imported here: start-up of `check` and `--help` stays light
+        # imported here: start-up of `check` and `--help` stays light
+        from scipy import sparse
 
         sizes = [len(group) for group in self.households]
         members = np.concatenate(self.households) if self.households else np.array([], dtype=np.int64)

@@ -21,7 +21,7 @@ PROBE = ("import runpy, sys\nsys.argv = ['core'] + sys.argv[1:]\n"
 
 def loaded_by(*arguments: str) -> tuple[set[str], str]:
     """The heavy modules `python -m core ARGUMENTS` imports, and its exit status."""
-    done = subprocess.run([sys.executable, "-c", PROBE, *arguments], cwd=ROOT, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", PROBE, *arguments], cwd=ROOT, capture_output=True, text=True, check=False,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
     lines = {line.split("=", 1)[0]: line.split("=", 1)[1] for line in done.stderr.splitlines()
              if line.startswith(("LOADED=", "STATUS="))}

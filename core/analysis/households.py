@@ -76,5 +76,5 @@ def household_summary(pool: pd.DataFrame, columns: list[str]) -> HouseholdSummar
     keys = address_keys(pool, columns)
     sizes = np.bincount(keys) if len(keys) else np.zeros(0, dtype=np.int64)
     shared = sizes[sizes > 1]
-    return HouseholdSummary(columns=list(columns), addresses=int(len(sizes)), shared=int(len(shared)),
+    return HouseholdSummary(columns=list(columns), addresses=len(sizes), shared=len(shared),
                             volunteers_sharing=int(shared.sum()), largest=int(sizes.max()) if len(sizes) else 0)

@@ -64,7 +64,8 @@ def never_selectable(instance: Instance, selectable: np.ndarray | None = None,
 
     `selectable` (n booleans, optional) marks volunteers already known to sit on some valid panel
     (e.g. a positive probability under an exact algorithm), which spares the solver work."""
-    from ..panel_model import PanelModel  # imported here: mip is loaded only when the question is asked
+    # imported here: mip is loaded only when the question is asked
+    from ..panel_model import PanelModel
 
     types = instance.types
     covered = types.counts == 0
