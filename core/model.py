@@ -154,16 +154,15 @@ class TypeSpace:
         normalisation) are types of their own; with `per_person`, every volunteer is."""
         codes = instance.codes
         shared = shared_households(instance.pool, instance.household) if instance.household else []
-        # key column: -1 for volunteers who stay in their type, else their own row (a type of one)
-        own = np.full(instance.n, -1, dtype=np.int64)
-        if per_person:
-            own = np.arange(instance.n, dtype=np.int64)
-        elif shared:
-            sharing = np.concatenate(shared)
-            own[sharing] = sharing
         if per_person:
             type_codes, inverse = codes, np.arange(instance.n)
         else:
+            # types are distinct (values, own) pairs: own is -1 for volunteers who stay in their
+            # type, else their own row (a type of one)
+            own = np.full(instance.n, -1, dtype=np.int64)
+            if shared:
+                sharing = np.concatenate(shared)
+                own[sharing] = sharing
             keyed, inverse = np.unique(np.column_stack([codes, own]), axis=0, return_inverse=True)
             type_codes, inverse = keyed[:, :-1], inverse.reshape(-1)
         counts = np.bincount(inverse, minlength=len(type_codes))
