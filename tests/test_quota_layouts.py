@@ -137,3 +137,14 @@ def test_cli_check_reads_every_layout(tmp_path: Path, layout: str, capsys) -> No
     out = capsys.readouterr().out
     assert status == 0 and "feasible" in out
     assert "5 distinct addresses, none shared" in out
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_uploaded_bytes_load_as_the_app_reads_them(tmp_path: Path, suffix: str) -> None:
+    """The app passes uploaded files as bytes with their names."""
+    quotas = write_layout(tmp_path, "older_sortition_foundation", suffix)
+    instance = load_instance(POOL.encode(), quotas.read_bytes(), 3, pool_name="pool.csv",
+                             quotas_name=f"categories.{suffix}", household="primary_address1,primary_zip")
+    assert bounds(instance) == [(q.category.casefold(), q.value, q.min, q.max) for q in EXPECTED]
+    assert instance.sources == {"pool": "pool.csv", "quotas": f"categories.{suffix}"}
+    assert not instance.types.households
