@@ -13,16 +13,18 @@ import math
 import secrets
 import sys
 from pathlib import Path
-from typing import Any, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Sequence
 
 from . import __version__
 from .design.cli import add_manipulation_parser, run_manipulation
 from .errors import InfeasibleQuotas, InputError, SortitionError
-from .lottery import audit_record
-from .model import Instance
 from .selection import REGISTRY
+
+if TYPE_CHECKING:
+    from .model import Instance
+
+# Solvers (mip, cvxpy, scipy.optimize) and the lottery are imported inside the commands that use
+# them, so `--help` and `check` start fast (tests/test_startup.py checks which modules load).
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -122,6 +124,8 @@ def _problem(message: str):
 
 def _json_safe(value: Any) -> Any:
     """Numbers and containers as plain JSON (numpy scalars and arrays, NaN/inf as null)."""
+    import numpy as np
+
     if isinstance(value, dict):
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -136,6 +140,8 @@ def _json_safe(value: Any) -> Any:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from .analysis.households import household_summary
+    from .analysis.never_selectable import never_selectable
     from .feasibility import check
 
     instance = load(args)
@@ -145,8 +151,14 @@ def run_check(args: argparse.Namespace) -> int:
     types = instance.types
     print(f"pool: {instance.n} volunteers, {types.size} types; panel size k = {instance.k}")
     print(f"categories: {', '.join(f'{c} ({len(instance.values(c))} values)' for c in instance.categories)}")
+    households = household_summary(instance.pool, instance.household)
+    if households is not None:
+        print(households.describe())
     if report.feasible:
         print("feasible: some panel meets every quota")
+        never = never_selectable(instance)
+        if never is not None and never.count:
+            print(never.describe())
         return EXIT_OK
     _print_infeasible(report.impossible, report.repair)
     return EXIT_BAD_INPUT
@@ -166,6 +178,7 @@ def _print_infeasible(impossible: Sequence, repair: Any) -> None:
 
 def run_select(args: argparse.Namespace) -> int:
     from .feasibility import require_feasible
+    from .lottery import audit_record
     from .metrics import metrics_for
     from .selection import run
 
@@ -202,6 +215,7 @@ def run_select(args: argparse.Namespace) -> int:
         "info": result.info,
         "version": __version__,
     }
+    output["metrics"]["never_selectable"] = _never_selectable_json(instance, result)
     output.update(result.extra)
     # the audit record describes the selection: the lottery's drawn ticket when there is a lottery,
     # else the first panel drawn
@@ -235,6 +249,14 @@ def _group_shares(args: argparse.Namespace) -> dict | None:
     from .design.unquoted import load_group_shares
 
     return load_group_shares(args.group_shares) if args.group_shares else None
+def _never_selectable_json(instance: Instance, result: Any) -> dict[str, Any]:
+    """{"count", "ids", "rows", "reasons"} of the volunteers no valid panel contains. A positive
+    probability (exact, or a Monte Carlo frequency: every panel counted was verified) proves a
+    volunteer sits on some valid panel, so the solver only looks at the others."""
+    from .analysis.never_selectable import never_selectable
+
+    never = never_selectable(instance, selectable=result.marginals > 1e-12)
+    return never.as_json() if never is not None else {"count": 0, "ids": [], "rows": [], "reasons": []}
 
 
 def _lottery(result: Any, tickets: int, seed: int) -> Any:
@@ -288,6 +310,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_infeasible(error.impossible, error.repair)
         return EXIT_BAD_INPUT
     except SortitionError as error:
+        if getattr(error, "about_the_quotas", False):  # e.g. legacy missing a min on every retry
+            print(f"the quotas cannot be met by {getattr(args, 'algorithm', 'this method')}: {error}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INTERNAL
     except KeyboardInterrupt:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import mip
 import numpy as np
 
+from .analysis.households import address_keys
 from .errors import InfeasibleQuotas, Problem, SolverError
 from .model import Instance, Quota
 from .validation import (QuotaContext, category_columns, check_bounds, check_category_sums, check_k,
@@ -204,7 +205,8 @@ def _volunteers_per_quota(instance: Instance) -> list[int]:
 
 
 def _household_count(instance: Instance) -> int | None:
-    """Number of distinct addresses when household columns are given, else None."""
+    """Number of distinct addresses (as matched in core.analysis.households) when household columns
+    are given, else None."""
     if not instance.household:
         return None
-    return int(instance.pool[instance.household].astype(str).drop_duplicates().shape[0])
+    return int(len(np.unique(address_keys(instance.pool, instance.household))))

@@ -38,7 +38,12 @@ CELLS_PER_BATCH = 2_000_000  # runs x types simulated at once; bounds memory wit
 
 
 class LegacyFailed(SortitionError):
-    """The greedy method missed a min on every one of its attempts."""
+    """The greedy method missed a min on every one of its attempts.
+
+    An answer about the quotas (too tight for this greedy method), not an internal error: the CLI
+    exits with status 2 and the app shows the message as a quota problem (`about_the_quotas`)."""
+
+    about_the_quotas = True
 
 
 class LegacyProcess:
@@ -54,13 +59,16 @@ class LegacyProcess:
         self.AT = np.ascontiguousarray(self.A.T)  # T x Q
         self.lower = types.lower.astype(float)
         self.upper = types.upper.astype(float)
-        # housemates[t]: the types (per-person) sharing t's address, padded with t itself
+        # housemates[t]: the types (each one volunteer) sharing t's address, padded with t itself;
+        # used only for types in a household (`in_household`): other types keep their other members
         self.housemates = None
+        self.in_household = np.zeros(types.size, dtype=bool)
         if types.households:
             width = max(len(group) for group in types.households)
             self.housemates = np.repeat(np.arange(types.size)[:, None], width, axis=1)
             for group in types.households:
                 self.housemates[group, : len(group)] = group
+                self.in_household[group] = True
 
     def run(self, runs: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """`runs` independent attempts: their compositions (runs x T) and which succeeded."""
@@ -92,10 +100,11 @@ class LegacyProcess:
             selected += self.AT[chosen] * step[:, None]
             left -= self.AT[chosen] * step[:, None]
             if self.housemates is not None:
-                mates = self.housemates[chosen]  # runs x width
-                gone = remaining[rows[:, None], mates]
-                left -= np.einsum("rw,rwq->rq", gone, self.AT[mates])
-                remaining[rows[:, None], mates] = 0
+                home = rows[self.in_household[chosen]]  # runs whose chosen volunteer has housemates
+                mates = self.housemates[chosen[home]]  # those runs x width
+                gone = remaining[home[:, None], mates]
+                left[home] -= np.einsum("rw,rwq->rq", gone, self.AT[mates])
+                remaining[home[:, None], mates] = 0
             now_full = selected >= self.upper
             newly = np.flatnonzero((now_full & ~full).any(axis=1))
             if len(newly):
@@ -254,7 +263,8 @@ def exact_legacy_distribution(instance: Instance, max_states: int = 200_000) -> 
     types = instance.types
     A, lower, upper, k = types.A, types.lower, types.upper, types.k
     T = types.size
-    housemates = LegacyProcess(types).housemates
+    process = LegacyProcess(types)
+    housemates, in_household = process.housemates, process.in_household
 
     def drop_full(remaining: np.ndarray, selected: np.ndarray) -> None:
         blocked = (A[selected >= upper].sum(axis=0)) > 0
@@ -281,7 +291,7 @@ def exact_legacy_distribution(instance: Instance, max_states: int = 200_000) -> 
             after[t] -= 1
             seats = selected + A[:, t]
             drop_full(after, seats)
-            if housemates is not None:
+            if housemates is not None and in_household[t]:
                 after[housemates[t]] = 0
             for rest, p in outcomes(tuple(after.tolist()), tuple(seats.tolist()), placed + 1).items():
                 key = list(rest)

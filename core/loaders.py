@@ -1,28 +1,35 @@
 """Loading a pool and its quotas from CSV or .xlsx files (paths or uploaded bytes) into an Instance.
 
-Two quota formats are recognised from their headers (case-insensitive, spaces trimmed):
-  - replication format:         category, feature, min, max
-  - Sortition Foundation format: feature, value, min, max [, min_flex, max_flex]
-    (there "feature" is the category's name and "value" the value).
-Either may have a `population_share` column (fractions summing to 1 or percentages summing to 100
-per category). The pool has one column per category; other columns are kept as they are. A pool
-column `id` is the id column unless `id_column` names another; without one, ids are row numbers.
+Three quota layouts are recognised from their headers (case-insensitive, spaces trimmed), in the
+order of `LAYOUTS`: the first whose category and value columns are both present is used.
+  - replication:                      category, feature, min, max
+  - Sortition Foundation:             feature, value, min, max [, min_flex, max_flex]
+  - older Sortition Foundation:       category, name, min, max [, min_flex, max_flex]
+    ("feature"/"category" is the category's name, "value"/"name" the value).
+Any layout may have the optional columns of `OPTIONAL` (min_flex, max_flex, population_share:
+fractions summing to 1 or percentages summing to 100 per category). Only those exact names are
+read: every other column (`Notes`, `suggest min`, `Current #`, unnamed ones) is ignored. A quota
+row whose category cell is empty is a note row: skipped, with one warning naming the rows.
+Category names in the quota file are matched to pool columns, and to each other, ignoring case.
+The pool has one column per category; other columns are kept as they are. A pool column `id` is
+the id column unless `id_column` names another; without one, ids are row numbers.
 
 Every problem is collected and raised together as one InputError; warnings (a guessed encoding,
-values matched ignoring case, quota rows no volunteer has) land in Instance.warnings.
+values matched ignoring case, quota rows no volunteer has, note rows) land in Instance.warnings.
 """
 
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import InputError, Problem
 from .model import Instance, Quota
-from .tables import Table, read_table
+from .tables import Table, normalise_header, read_table
 from .validation import (
     QuotaContext,
     check_bounds,
@@ -38,9 +45,13 @@ from .validation import (
 
 Source = str | Path | bytes
 
-# role -> header name, per format; the optional roles may be absent
+# role -> header name, per layout (every role required); detected in this order
 REPLICATION = {"category": "category", "value": "feature", "min": "min", "max": "max"}
 SORTITION_FOUNDATION = {"category": "feature", "value": "value", "min": "min", "max": "max"}
+OLDER_SORTITION_FOUNDATION = {"category": "category", "value": "name", "min": "min", "max": "max"}
+LAYOUTS = {"replication": REPLICATION, "Sortition Foundation": SORTITION_FOUNDATION,
+           "older Sortition Foundation": OLDER_SORTITION_FOUNDATION}
+# optional roles, read in any layout when their exact header is present
 OPTIONAL = {"min_flex": "min_flex", "max_flex": "max_flex", "population_share": "population_share", "target": "target"}
 SHARE_TOLERANCE = 0.02  # relative: shares summing to 0.98..1.02 (or 98..102 %) are accepted
 
@@ -66,7 +77,7 @@ def load_instance(pool: Source, quotas: Source, k: int, *, id_column: str | None
     if isinstance(k, numbers.Integral) and not isinstance(k, bool):
         k = int(k)  # numpy integers from an app widget are as good as ints
     pool_table = _read(pool, pool_name, problems)
-    quota_table = _read(quotas, quotas_name, problems)
+    quota_table = _read(quotas, quotas_name, problems, _ignore_extra_columns)
     problems += check_k(k, len(pool_table.rows) if pool_table is not None else 0)
     quota_file = read_quota_table(quota_table, problems) if quota_table is not None else None
     if pool_table is None or quota_file is None:
@@ -125,23 +136,42 @@ def _input_error(problems: list[Problem]) -> InputError:
     return InputError(sorted(problems, key=lambda p: p.severity != "error"))
 
 
-def _read(source: Source, name: str | None, problems: list[Problem]) -> Table | None:
+def _read(source: Source, name: str | None, problems: list[Problem],
+          adjust: Callable[[Problem], Problem] | None = None) -> Table | None:
     try:
         table = read_table(source, name)
     except InputError as error:
         problems.extend(error.problems)
         return None
-    problems.extend(table.problems)
+    problems.extend(adjust(p) if adjust else p for p in table.problems)
     return table
 
 
+def _ignore_extra_columns(problem: Problem) -> Problem:
+    """In a quota file, an unnamed column with data or a repeated name other than a layout's
+    columns is an extra column (notes, counts): `read_table` already left it out, so say so as a
+    warning rather than stopping."""
+    known = {normalise_header(name) for layout in [*LAYOUTS.values(), OPTIONAL] for name in layout.values()}
+    unnamed = problem.column is None and "has data but no name" in problem.message
+    repeated = (problem.message.startswith("duplicate column") and problem.column is not None
+                and normalise_header(problem.column) not in known)
+    if problem.severity != "error" or not (unnamed or repeated):
+        return problem
+    return replace(problem, severity="warning", fix="It is ignored, like every column that is not a quota column.")
+
+
 def detect_format(table: Table) -> dict[str, str] | None:
-    """The quota format's role -> header mapping, or None when the headers match neither format."""
-    if table.find("category") is not None:
-        return REPLICATION
-    if table.find("feature") is not None and table.find("value") is not None:
-        return SORTITION_FOUNDATION
-    return None
+    """The quota layout's role -> header mapping: the first of `LAYOUTS` whose category and value
+    columns are both present; else the first whose category column is (its other columns are then
+    reported missing); None when the header names no layout's category column."""
+    complete = [layout for layout in LAYOUTS.values()
+                if table.find(layout["category"]) is not None and table.find(layout["value"]) is not None]
+    partial = [layout for layout in LAYOUTS.values() if table.find(layout["category"]) is not None]
+    return (complete or partial or [None])[0]
+
+
+def _layout_headers() -> str:
+    return " or ".join(f"'{','.join(layout.values())}'" for layout in LAYOUTS.values())
 
 
 def read_quota_table(table: Table, problems: list[Problem]) -> QuotaFile | None:
@@ -149,15 +179,18 @@ def read_quota_table(table: Table, problems: list[Problem]) -> QuotaFile | None:
     layout = detect_format(table)
     if layout is None:
         problems.append(Problem(
-            "the quota file's header names neither format.",
-            "The first row must be 'category,feature,min,max' or 'feature,value,min,max' "
+            "the quota file's header names no known layout.",
+            f"The first row must be {_layout_headers()} "
             f"(found: {', '.join(table.columns)}).", file=table.name, row=table.header_row))
         return None
     columns = {role: table.find(name) for role, name in layout.items()}
     missing = [layout[role] for role, found in columns.items() if found is None]
     for name in missing:
-        problems.append(Problem("missing column.", f"Add a column '{name}' to the header row "
-                                f"(the format needs {', '.join(layout.values())}).",
+        others = [f"'{other['value']}'" for other in LAYOUTS.values()
+                  if other["category"] == layout["category"] and other is not layout]
+        alternatives = f" (or {' or '.join(others)})" if name == layout["value"] and others else ""
+        problems.append(Problem("missing column.", f"Add a column '{name}'{alternatives} to the header row "
+                                f"(the layout needs {', '.join(layout.values())}).",
                                 file=table.name, row=table.header_row, column=name))
     if missing:
         return None
@@ -168,9 +201,15 @@ def read_quota_table(table: Table, problems: list[Problem]) -> QuotaFile | None:
         problems.append(Problem("the quota file has no quota rows.",
                                 "Add one row per category and value with its min and max.", file=table.name))
     raw_shares: dict[tuple[str, str], tuple[str, int]] = {}
+    spelling: dict[str, str] = {}  # casefolded category -> its first spelling in the file
+    notes: list[int] = []
     for i in range(len(frame)):
         row = table.row_numbers[i]
         cell = {role: frame.at[i, column] for role, column in columns.items()}
+        if not cell["category"]:
+            notes.append(row)  # a note row (as the Sortition Foundation's tools write them)
+            continue
+        cell["category"] = spelling.setdefault(cell["category"].casefold(), cell["category"])
         ok = True
         for role in ("category", "value"):
             if not cell[role]:
@@ -206,6 +245,14 @@ def read_quota_table(table: Table, problems: list[Problem]) -> QuotaFile | None:
             result.rows.append(row)
         else:
             result.complete = False
+    if notes:
+        problems.append(Problem(f"{len(notes)} row(s) with an empty {layout['category']} cell skipped as notes "
+                                f"(rows {_row_list(notes)}).",
+                                f"Nothing to do if they are notes; otherwise write the {layout['category']}.",
+                                file=table.name, column=columns["category"], severity="warning"))
+        if not result.quotas and result.complete and not result.values:
+            problems.append(Problem("the quota file has no quota rows.",
+                                    "Add one row per category and value with its min and max.", file=table.name))
     if raw_shares:
         result.shares = _population_shares(raw_shares, table.name, columns["population_share"], problems)
     return result
@@ -224,6 +271,10 @@ def _target(text: str, file: str, row: int, column: str | None, problems: list[P
                                 "such as 4.5, or leave the cell empty for no target.", file=file, row=row, column=column))
         return False
     return value
+def _row_list(rows: list[int], shown: int = 10) -> str:
+    """'3, 7, 9' or '3, 7, ... and 12 more'."""
+    text = ", ".join(str(r) for r in rows[:shown])
+    return text + (f" and {len(rows) - shown} more" if len(rows) > shown else "")
 
 
 def _population_shares(raw: dict[tuple[str, str], tuple[str, int]], file: str, column: str,

@@ -356,11 +356,16 @@ def seed_from_public_numbers(numbers: Iterable[int | str]) -> int:
 
 
 def type_labels(instance: Instance, types: TypeSpace) -> list[str]:
-    """A readable name per type: its values ("gender=female, age=16-29"), or the volunteer id."""
+    """A readable name per type: its values ("gender=female, age=16-29"), or the volunteer id when every
+    volunteer is a type; a volunteer split off for sharing an address gets their id after the values."""
     if types.per_person:
         return [f"id {instance.ids[int(m[0])]}" for m in types.members]
-    return [", ".join(f"{cat}={instance.values(cat)[int(code)]}" for cat, code in zip(instance.categories, row))
-            for row in types.codes]
+    split = types.split if types.split is not None else np.zeros(types.size, dtype=bool)
+    labels = []
+    for t, row in enumerate(types.codes):
+        label = ", ".join(f"{cat}={instance.values(cat)[int(code)]}" for cat, code in zip(instance.categories, row))
+        labels.append(f"{label} (id {instance.ids[int(types.members[t][0])]})" if split[t] else label)
+    return labels
 
 
 def distribution_table(instance: Instance, distribution: Distribution) -> pd.DataFrame:

@@ -3,8 +3,10 @@
 A *type* is a set of volunteers with identical values in every category. Members of a type are
 interchangeable for every quota, so every algorithm here can decide *how many* of each type sit
 on the panel (a *composition*) and then pick that many members uniformly at random. With
-household columns, members of a type are no longer interchangeable (two of them may share an
-address), so every volunteer becomes a type of their own and households add constraints.
+household columns, members of a type who share an address with someone are no longer
+interchangeable, so exactly those volunteers (households of two or more, see
+core/analysis/households.py) become types of their own, and each such household adds the
+constraint sum_{t in h} c_t <= 1; everyone else stays in their type, so unique addresses cost nothing.
 """
 
 from __future__ import annotations
@@ -12,10 +14,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
+
+from .analysis.households import shared_households
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 
 @dataclass(frozen=True)
@@ -138,20 +145,29 @@ class TypeSpace:
     lower: np.ndarray  # Q: quota minimums
     upper: np.ndarray  # Q: quota maximums
     k: int
-    households: list[np.ndarray]  # groups of types (volunteers) of which at most one may be chosen
-    per_person: bool  # True when every volunteer is a type of their own (households in use)
+    households: list[np.ndarray]  # groups of single-volunteer types of which at most one may be chosen
+    per_person: bool  # True when every volunteer is a type of their own (asked for explicitly)
     quota_category: np.ndarray  # Q: the category (index into Instance.categories) of each quota
+    # T: True for a type that is one volunteer split off because they share an address
+    split: np.ndarray | None = None
 
     @staticmethod
-    def of(instance: Instance, per_person: bool | None = None) -> "TypeSpace":
-        per_person = bool(instance.household) if per_person is None else per_person
+    def of(instance: Instance, per_person: bool = False) -> "TypeSpace":
+        """The types of an instance. Volunteers in a household of two or more (after address
+        normalisation) are types of their own; with `per_person`, every volunteer is."""
         codes = instance.codes
+        shared = shared_households(instance.pool, instance.household) if instance.household else []
         if per_person:
-            type_codes = codes
-            inverse = np.arange(instance.n)
+            type_codes, inverse = codes, np.arange(instance.n)
         else:
-            type_codes, inverse = np.unique(codes, axis=0, return_inverse=True)
-            inverse = inverse.reshape(-1)
+            # types are distinct (values, own) pairs: own is -1 for volunteers who stay in their
+            # type, else their own row (a type of one)
+            own = np.full(instance.n, -1, dtype=np.int64)
+            if shared:
+                sharing = np.concatenate(shared)
+                own[sharing] = sharing
+            keyed, inverse = np.unique(np.column_stack([codes, own]), axis=0, return_inverse=True)
+            type_codes, inverse = keyed[:, :-1], inverse.reshape(-1)
         counts = np.bincount(inverse, minlength=len(type_codes))
         order = np.argsort(inverse, kind="stable")
         splits = np.cumsum(counts)[:-1]
@@ -162,12 +178,10 @@ class TypeSpace:
             j = instance.values(q.category).index(q.value)
             quota_rows.append(type_codes[:, c] == j)
         A = np.array(quota_rows, dtype=np.int64).reshape(len(instance.quotas), len(type_codes))
-        households: list[np.ndarray] = []
-        if instance.household:
-            address = instance.pool.groupby(instance.household, sort=False).ngroup().to_numpy()
-            order = np.argsort(address, kind="stable")
-            starts = np.flatnonzero(np.diff(address[order], prepend=-1))
-            households = [group for group in np.split(order, starts[1:]) if len(group) > 1]
+        households = [inverse[group] for group in shared]  # each member is a type of one
+        split = np.zeros(len(type_codes), dtype=bool)
+        if shared:
+            split[inverse[np.concatenate(shared)]] = True
         return TypeSpace(
             codes=type_codes,
             counts=counts,
@@ -180,6 +194,7 @@ class TypeSpace:
             households=households,
             per_person=per_person,
             quota_category=np.array([instance.categories.index(q.category) for q in instance.quotas], dtype=np.int64),
+            split=split,
         )
 
     @property
@@ -211,6 +226,9 @@ class TypeSpace:
 
     def household_matrix(self) -> sparse.csr_matrix:
         """H x T: row h marks the types (volunteers) of household h; at most one per row may be chosen."""
+        # imported here: start-up of `check` and `--help` stays light
+        from scipy import sparse
+
         sizes = [len(group) for group in self.households]
         members = np.concatenate(self.households) if self.households else np.array([], dtype=np.int64)
         return sparse.csr_matrix((np.ones(len(members)), (np.repeat(np.arange(len(sizes)), sizes), members)),

@@ -14,6 +14,7 @@ from ui import charts
 from ui.checks import problems_for, report_for
 from ui.layout import page_setup, percent_table, table_height
 from ui.messages import show_error, show_problems
+from ui.pool_notes import show_pool_notes
 
 page_setup("Pool and quotas", ":material/tune:")
 st.title("Pool and quotas")
@@ -70,6 +71,7 @@ else:
             st.rerun()
 if errors == [] and problems:
     show_problems(problems)  # warnings only
+show_pool_notes(instance, report.feasible and not errors)  # households found, never-selectable volunteers
 
 # ---- the quota table -----------------------------------------------------------------------------
 st.subheader("Quotas per value")

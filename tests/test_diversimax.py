@@ -63,9 +63,9 @@ def test_order_and_cell_cap_change_the_objective_as_brute_force_says(order, max_
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_households_per_person(seed):
+def test_households_split_only_shared_addresses(seed):
     instance = random_instance(seed, households=True)
-    assert instance.types.per_person and instance.types.households
+    assert instance.types.households and not instance.types.per_person
     best, _, _ = brute_force_optimum(instance)
     result = select(instance, seed=seed, options={"solver": "cbc" if seed == 0 else "highs"})
     assert result.objective == pytest.approx(best, abs=1e-6)

@@ -66,8 +66,8 @@ def test_leximin_uses_the_walk_and_certifies_it() -> None:
 
 @pytest.mark.parametrize("seed", [3, 4, 5])
 def test_walk_keeps_households(seed: int) -> None:
-    """With households (per-person types, at most one member of each), the walk's panels are valid
-    and explain a mixture of valid panels as well."""
+    """With households (volunteers sharing an address are types of one, at most one per household),
+    the walk's panels are valid and explain a mixture of valid panels as well."""
     types = tiny_instance(seed, household=True).types
     assert types.households
     panels = valid_compositions(types)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -216,7 +217,9 @@ def test_household_columns_resolved_to_pool_spelling(tmp_path):
     instance = load_instance(write(tmp_path, "pool.csv", pool), write(tmp_path, "quotas.csv", REPLICATION_QUOTAS), 2,
                              household=["street", "TOWN"])
     assert instance.household == ["Street", "Town"]
-    assert [group.tolist() for group in instance.types.households] == [[0, 1]]
+    types = instance.types
+    assert [sorted(int(types.members[t][0]) for t in group) for group in types.households] == [[0, 1]]
+    assert types.counts[np.concatenate(types.households)].tolist() == [1, 1]  # only they are split off
 
 
 def test_example_small_20():

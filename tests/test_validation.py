@@ -61,9 +61,9 @@ def test_missing_required_quota_column(tmp_path):
     at(only(problems, "missing column"), "quotas.csv", 1, "max")
 
 
-def test_quota_header_of_neither_format(tmp_path):
+def test_quota_header_of_no_known_layout(tmp_path):
     problems = problems_of(tmp_path, quotas="group,level,low,high\ngender,female,1,3\n")
-    at(only(problems, "neither format"), "quotas.csv", 1, None)
+    at(only(problems, "no known layout"), "quotas.csv", 1, None)
 
 
 def test_duplicate_pool_columns(tmp_path):

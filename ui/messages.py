@@ -36,6 +36,9 @@ def show_error(error: Exception, context: str = "") -> None:
                          "(apply it on the *Pool and quotas* page):")
             lines += [f"- {_markdown_safe(str(c))}" for c in repair.changes]
         st.error("\n".join(lines), icon=":material/block:")
+    elif getattr(error, "about_the_quotas", False):  # e.g. legacy missing a min on every retry
+        st.error(f"**{prefix}the quotas are too tight for this method.** {_markdown_safe(str(error))}",
+                 icon=":material/block:")
     elif isinstance(error, SolverError):
         st.error(f"{prefix}the solver failed: {_markdown_safe(str(error))}. Try again with another seed, "
                  "or report it together with the pool and quota files.", icon=":material/error:")
