@@ -18,6 +18,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import __version__
+from .after.cli_replace import (
+    add_alternates_arguments,
+    alternates_output,
+    register_replace,
+    run_replace,
+)
 from .errors import InfeasibleQuotas, InputError, SortitionError
 from .model import Instance
 from .lottery import audit_record
@@ -66,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     select.add_argument("--max-cells", type=int, help="diversimax: skip tables with more cells (default 100; 0 = no cap)")
     select.add_argument("--time-limit", type=float, help="diversimax: solver time limit in seconds (default 60)")
     select.add_argument("--gamma", type=float, help="goldilocks: weight of the low-probability term (default 1)")
+    add_alternates_arguments(select)
+    register_replace(commands, instance_arguments)
     return parser
 
 
@@ -199,6 +207,8 @@ def run_select(args: argparse.Namespace) -> int:
         output["lottery"] = _lottery_json(lottery, seed)
         ticket = output["lottery"]["drawn_ticket"]
         selected = output["lottery"]["drawn_panel"]
+    if args.alternates is not None:
+        output["alternates"] = alternates_output(args, instance, list(selected), seed)
     output["audit"] = audit_record(instance, algorithm=args.algorithm, options=_recordable(options, args), seed=seed,
                                    panel=selected, lottery=lottery, ticket=ticket,
                                    files={"pool": args.pool, "quotas": args.quotas})
@@ -248,6 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return run_check(args)
+        if args.command == "replace":
+            return run_replace(args)
         return run_select(args)
     except InputError as error:
         print(str(error), file=sys.stderr)

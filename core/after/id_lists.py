@@ -21,6 +21,7 @@ class IdList:
     file: str
     rows: list[int]
     lines: list[int]
+    column: str = "id"
 
 
 def read_ids(source, instance: Instance, id_column: str | None = None, name: str | None = None) -> IdList:
@@ -55,4 +56,4 @@ def read_ids(source, instance: Instance, id_column: str | None = None, name: str
             lines.append(line)
     if problems:
         raise InputError(problems)
-    return IdList(table.name, rows, lines)
+    return IdList(table.name, rows, lines, column)

@@ -75,7 +75,7 @@ def quota_seats(instance: Instance, rows: Sequence[int]) -> np.ndarray:
 
 def check_panel(instance: Instance, panel_rows: Sequence[int], declined_rows: Sequence[int],
                 panel_file: str | None = None, declined_file: str | None = None,
-                declined_lines: Sequence[int] | None = None) -> None:
+                declined_lines: Sequence[int] | None = None, column: str | None = None) -> None:
     """Raise InputError unless the panel is k distinct volunteers meeting every quota and the declined
     are distinct members of it (rows: 0-based pool rows; messages name the files, and the declined
     file's rows when `declined_lines` gives them)."""
@@ -104,7 +104,8 @@ def check_panel(instance: Instance, panel_rows: Sequence[int], declined_rows: Se
         if row not in on_panel:
             problems.append(Problem(f"volunteer '{instance.ids[row]}' declined but is not on the panel.",
                                     "Only panel members can decline; check the id.", file=declined_file,
-                                    row=declined_lines[position] if declined_lines is not None else None))
+                                    row=declined_lines[position] if declined_lines is not None else None,
+                                    column=column if declined_lines is not None else None))
     if problems:
         raise InputError(problems)
 

@@ -49,7 +49,7 @@ from ..tables import read_table
 
 DEFAULT_DROPOUT = 0.1
 DEFAULT_SCENARIOS = 200
-DEFAULT_TIME_LIMIT = 45.0
+DEFAULT_TIME_LIMIT = 40.0
 PHASE_ONE_SCENARIOS = 40  # scenarios of the first, smaller integer program
 PHASE_ONE_SHARE = 0.3  # share of the time limit for it (and again for fixing its list)
 
