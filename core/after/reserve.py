@@ -72,6 +72,7 @@ class ReserveList:
     scenarios: int
     dropout: np.ndarray  # k: drop-out probability of each panel member (panel order)
     info: dict = field(default_factory=dict)
+    drops: np.ndarray | None = None  # S x k: who dropped out in each scenario sampled
 
 
 def read_dropout_rates(source, name: str | None = None) -> dict[tuple[str, str], float]:
@@ -198,7 +199,7 @@ def optimise_reserve(instance: Instance, panel: Sequence[int], size: int, *, see
     greedy_dev, greedy_broken = _deviation(greedy_seats, types.lower, types.upper)
     greedy = ListFigures(greedy_rows, float(greedy_dev.mean()), float(greedy_broken.mean()))
     if size == 0:
-        return ReserveList(greedy, greedy, len(drops), rates, {"status": "no candidates", "seconds": 0.0})
+        return ReserveList(greedy, greedy, len(drops), rates, {"status": "no candidates", "seconds": 0.0}, drops)
     # scenario classes: same kept seats and number of drops
     panel_columns = types.A[:, types.of_volunteer[panel]]  # Q x k
     kept = panel_columns.sum(axis=1)[None, :] - drops.astype(np.int64) @ panel_columns.T  # S x Q
@@ -239,10 +240,10 @@ def optimise_reserve(instance: Instance, panel: Sequence[int], size: int, *, see
     if value > greedy.expected_deviation + 1e-9:
         info["fallback"] = "the integer program found nothing better than the greedy list"
         info["seconds"] = time.perf_counter() - started
-        return ReserveList(greedy, greedy, len(drops), rates, info)
+        return ReserveList(greedy, greedy, len(drops), rates, info, drops)
     rows = _ordered_members(instance, pool_rows, cand_of, counts, use, weight, rng)
     info["seconds"] = time.perf_counter() - started
-    return ReserveList(ListFigures(rows, value, float(broken)), greedy, len(drops), rates, info)
+    return ReserveList(ListFigures(rows, value, float(broken)), greedy, len(drops), rates, info, drops)
 
 
 def _greedy_start(instance: Instance, panel: list[int], drops: np.ndarray, inverse: np.ndarray, live: np.ndarray,
