@@ -185,8 +185,8 @@ def draw_replacements(instance: Instance, panel_rows: Sequence[int], declined_ro
     probabilities = np.zeros(instance.n)
     drawn: list[int] = []
     if conditioned.declined_rows:
-        require_completion(instance, conditioned)
-        if result is None:
+        if result is None:  # a given result is a distribution over completions: one exists
+            require_completion(instance, conditioned)
             result = run(algorithm, conditioned.instance, seed=seed, options=options, progress=progress)
         drawn = sorted(int(conditioned.remaining_rows[i]) for i in result.draw(1, seed)[0])
         probabilities[conditioned.remaining_rows] = result.marginals
