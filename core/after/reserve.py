@@ -316,9 +316,11 @@ class _Program:
     def solve(self, seconds: float) -> tuple[np.ndarray | None, np.ndarray | None, str]:
         """(type counts, calls per class, status) of the best list found within `seconds`."""
         status = self.model.optimize(max_seconds=max(0.5, seconds))
+        bound = self.model.objective_bound
+        if bound is not None and np.isfinite(bound):  # a proven bound, even when no list was found
+            self.bound = max(0.0, float(bound))
         if status not in (mip.OptimizationStatus.OPTIMAL, mip.OptimizationStatus.FEASIBLE):
             return None, None, status.name
-        self.bound = max(0.0, float(self.model.objective_bound))
         counts = np.array([round(v.x) for v in self.x], dtype=np.int64)
         use = np.zeros((len(self.keys), self.types), dtype=np.int64)
         for (s, t), var in self.y.items():
