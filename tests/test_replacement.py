@@ -8,11 +8,16 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 import pytest
-from test_fair_exact import lp_max, tiny_instance
+from test_fair_exact import brute_leximin, tiny_instance
 from tiny_pools import write_two_category_pool
 
 from core.after.audit import replacement_record, replay_replacement
-from core.after.replacement import ReplacementInfeasible, check_panel, condition, draw_replacements
+from core.after.replacement import (
+    ReplacementInfeasible,
+    check_panel,
+    condition,
+    draw_replacements,
+)
 from core.cli import main
 from core.enumeration import all_panels
 from core.errors import InputError
@@ -31,22 +36,6 @@ def completions(instance: Instance, panel: list[int], declined: list[int]) -> li
         if kept <= chosen and not (chosen - kept) & set(panel):
             out.append(tuple(sorted(chosen - kept)))
     return sorted(out)
-
-
-def brute_leximin_over(sets: list[tuple[int, ...]], people: list[int]) -> dict[int, float]:
-    """Leximin over individuals with the given sets as panels (textbook stages, one LP per test)."""
-    M = np.array([[1.0 if i in s else 0.0 for i in people] for s in sets])
-    P, T = M.shape
-    fixed = np.zeros(T, dtype=bool)
-    floors = np.zeros(T)
-    while not fixed.all():
-        z, _ = lp_max(np.r_[np.zeros(P), 1.0], M, floors - 1e-10, ~fixed)
-        for t in np.flatnonzero(~fixed):
-            lower = np.where(fixed, floors - 1e-10, z - 1e-10)
-            best, _ = lp_max(np.r_[M[:, t], 0.0], M, lower, np.zeros(T, dtype=bool))
-            if best <= z + 1e-8:
-                fixed[t], floors[t] = True, z
-    return dict(zip(people, floors))
 
 
 def cases() -> list[tuple[Instance, list[int], list[int]]]:
@@ -85,13 +74,18 @@ def test_conditioned_panels_are_exactly_the_valid_completions(case) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"case{i}" for i in range(len(CASES))])
-def test_replacement_probabilities_are_leximin_over_the_completions(case) -> None:
+def test_replacement_probabilities_are_the_brute_force_leximin_of_the_conditioned_instance(case) -> None:
+    """Brute-force leximin over every valid panel of the conditioned instance (whose panels are exactly
+    the valid completions, test above) gives the sorted replacement probabilities; leximin is unique,
+    so members of a conditioned type share one probability."""
     instance, panel, declined = case
     outcome = draw_replacements(instance, panel, declined, seed=3)
-    remaining = [i for i in range(instance.n) if i not in panel]
-    expected = brute_leximin_over(completions(instance, panel, declined), remaining)
-    for i in remaining:
-        assert outcome.probabilities[i] == pytest.approx(expected[i], abs=1e-6)
+    conditioned = condition(instance, panel, declined)
+    types = conditioned.instance.types
+    got = outcome.probabilities[conditioned.remaining_rows]
+    np.testing.assert_allclose(np.sort(got), brute_leximin(types), atol=1e-6)
+    for members in types.members:
+        assert np.ptp(got[members]) < 1e-9
     assert outcome.probabilities[panel].sum() == 0.0
     assert outcome.probabilities.sum() == pytest.approx(len(declined), abs=1e-9)
 
@@ -133,7 +127,7 @@ def test_replacements_follow_the_conditioned_leximin_when_drawn_many_times() -> 
     outcome = draw_replacements(instance, panel, declined, seed=0)
     np.testing.assert_allclose(outcome.probabilities[conditioned.remaining_rows], distribution.marginals(), atol=1e-9)
     counts = np.zeros(instance.n)
-    draws = 3000
+    draws = 2000
     for seed in range(draws):
         counts[draw_replacements(instance, panel, declined, seed=seed, result=outcome.selection).replacement_rows] += 1
     sigma = np.sqrt(outcome.probabilities * (1 - outcome.probabilities) / draws)
@@ -257,7 +251,7 @@ def test_cli_replace_rejects_bad_declined_files(drawn, capsys, rows, message) ->
 
 
 def test_cli_replace_rejects_a_panel_that_breaks_the_quotas(drawn, capsys) -> None:
-    folder, pool, quotas, ids = drawn
+    folder, pool, quotas, _ids = drawn
     table = pd.read_csv(pool)
     women = [str(i + 1) for i in np.flatnonzero(table["gender"].to_numpy() == "female")[:20]]
     pd.DataFrame({"id": women}).to_csv(folder / "women.csv", index=False)
