@@ -17,6 +17,7 @@ from core.after.replacement import (
     check_panel,
     condition,
     draw_replacements,
+    merge_free_values,
 )
 from core.cli import main
 from core.enumeration import all_panels
@@ -100,6 +101,23 @@ def test_every_completion_drawn_meets_the_original_quotas(case) -> None:
         assert tuple(outcome.replacement_rows) in valid
         assert outcome.kept_rows == kept and sorted(kept + outcome.replacement_rows) == outcome.completed_rows
         assert instance.types.is_valid(instance.types.composition_of(outcome.completed_rows))
+
+
+def test_merging_values_that_cannot_bind_keeps_leximin_and_nash_probabilities() -> None:
+    from core.fair.nash import nash
+
+    merged_cases = 0
+    for instance, panel, declined in CASES:
+        conditioned = condition(instance, panel, declined).instance
+        merged = merge_free_values(conditioned)
+        if merged is conditioned:
+            continue
+        merged_cases += 1
+        assert merged.types.size <= conditioned.types.size
+        np.testing.assert_allclose(leximin(merged.types).marginals(), leximin(conditioned.types).marginals(), atol=1e-7)
+        np.testing.assert_allclose(nash(merged.types, gap_tolerance=1e-10).marginals(),
+                                   nash(conditioned.types, gap_tolerance=1e-10).marginals(), atol=1e-4)
+    assert merged_cases >= 4
 
 
 def test_uniform_replacement_is_uniform_over_the_completions() -> None:

@@ -14,6 +14,13 @@ volunteer's replacement probability is their selection probability in it (0 outs
 replacements are drawn from it with the seed (`SelectionResult.draw(1, seed)`), and the completed
 panel is checked against the original quotas in code.
 
+Speed-up, exact for leximin and Nash (`MERGE_EXACT`): a value whose conditioned quota cannot bind
+(min' = 0 and max' ≥ k') constrains nothing, so the values of a category that cannot bind are
+merged into one before the algorithm runs (fewer types). Volunteers who differ only in such values
+are interchangeable for every rule, and the leximin and Nash selection probabilities are unique,
+hence the same for interchangeable volunteers: merging changes no probability, only how many
+types the solver sees.
+
 When no valid completion exists, `ReplacementInfeasible` carries the smallest repair of the
 conditioned quotas (`core.feasibility.minimal_repair`), written back as changes of the original
 bounds (a conditioned bound moved by d is the original bound moved by d).
@@ -32,6 +39,7 @@ from ..model import Instance, Quota
 from ..selection import Progress, SelectionResult, no_progress, run
 
 DEFAULT_ALGORITHM = "leximin"
+MERGE_EXACT = {"leximin", "nash"}  # algorithms whose selection probabilities merging cannot change
 
 
 class ReplacementInfeasible(InfeasibleQuotas):
@@ -145,6 +153,29 @@ def condition(instance: Instance, panel_rows: Sequence[int], declined_rows: Sequ
     return Conditioned(conditioned, remaining, kept, declined, excluded, seats)
 
 
+def merge_free_values(instance: Instance) -> Instance:
+    """The instance with the values that cannot bind (min 0, max >= k) of each category merged into
+    one value (quota 0..k); the instance itself when no category has two such values."""
+    values = instance.category_values if instance.category_values is not None else instance.pool[instance.categories]
+    merged = values[instance.categories].copy()
+    quotas: list[Quota] = []
+    changed = False
+    for category in instance.categories:
+        rows = [q for q in instance.quotas if q.category == category]
+        free = [q.value for q in rows if q.min == 0 and q.max >= instance.k]
+        if len(free) < 2:
+            quotas += rows
+            continue
+        changed = True
+        label = " | ".join(free)
+        merged[category] = merged[category].where(~merged[category].isin(free), label)
+        quotas += [q for q in rows if q.value not in free] + [Quota(category, label, 0, instance.k)]
+    if not changed:
+        return instance
+    return Instance(pool=instance.pool, categories=instance.categories, quotas=quotas, k=instance.k, ids=instance.ids,
+                    household=instance.household, sources=instance.sources, category_values=merged)
+
+
 def original_repair(conditioned: Conditioned, repair: Repair | None, instance: Instance) -> Repair | None:
     """A repair of the conditioned quotas written as changes of the original bounds."""
     if repair is None:
@@ -187,7 +218,8 @@ def draw_replacements(instance: Instance, panel_rows: Sequence[int], declined_ro
     if conditioned.declined_rows:
         if result is None:  # a given result is a distribution over completions: one exists
             require_completion(instance, conditioned)
-            result = run(algorithm, conditioned.instance, seed=seed, options=options, progress=progress)
+            solved = merge_free_values(conditioned.instance) if algorithm in MERGE_EXACT else conditioned.instance
+            result = run(algorithm, solved, seed=seed, options=options, progress=progress)
         drawn = sorted(int(conditioned.remaining_rows[i]) for i in result.draw(1, seed)[0])
         probabilities[conditioned.remaining_rows] = result.marginals
     completed = sorted(conditioned.kept_rows + drawn)
