@@ -313,3 +313,22 @@ def test_cli_select_rejects_a_bad_dropout(drawn, capsys) -> None:
     assert main(["select", "--pool", str(pool), "--quotas", str(quotas), "--k", "20", "--algorithm", "leximin",
                  "--seed", "1", "--alternates", "4", "--dropout", "1.5"]) == 2
     assert "--dropout 1.5 is not between 0 and 1" in capsys.readouterr().err
+
+
+def test_cli_select_reads_per_value_dropout_rates(drawn) -> None:
+    folder, pool, quotas, _ = drawn
+    table = pd.read_csv(quotas)
+    table["dropout"] = ["0.3", "", "10%", ""]  # female 0.3, male default, liberal 0.1, conservative default
+    table.to_csv(folder / "quotas_dropout.csv", index=False)
+    out = folder / "per_value.json"
+    assert main(["select", "--pool", str(pool), "--quotas", str(folder / "quotas_dropout.csv"), "--k", "20",
+                 "--algorithm", "leximin", "--seed", "1", "--alternates", "3", "--dropout", "0.05",
+                 "--scenarios", "20", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    alternates = result["alternates"]
+    assert alternates["dropout"] == "per value"
+    people = pd.read_csv(pool)
+    panel = result["panels"][0]
+    expected = [(0.3 if people["gender"][i] == "female" else 0.05) / 2
+                + (0.1 if people["leaning"][i] == "liberal" else 0.05) / 2 for i in panel]
+    np.testing.assert_allclose(alternates["member_dropout"], expected)

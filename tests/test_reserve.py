@@ -104,7 +104,7 @@ def test_member_dropout_is_the_mean_of_the_value_rates() -> None:
     instance = tiny_instance(0)
     row = 0
     values = [instance.pool[c].iloc[row] for c in instance.categories]
-    rates = {(instance.categories[0], values[0]): 0.4}
+    rates = {(instance.categories[0].casefold(), values[0].casefold()): 0.4}
     got = member_dropout(instance, [row], 0.1, rates)
     assert got[0] == pytest.approx((0.4 + 0.1 * (len(values) - 1)) / len(values))
     assert member_dropout(instance, [row, 1], 0.2, None).tolist() == [0.2, 0.2]
@@ -112,7 +112,7 @@ def test_member_dropout_is_the_mean_of_the_value_rates() -> None:
 
 def test_dropout_column_is_read_and_checked(tmp_path) -> None:
     path = tmp_path / "quotas.csv"
-    path.write_text("category,feature,min,max,dropout\ng,f,1,2,0.2\ng,m,1,2,15%\na,y,1,2,\n", encoding="utf-8")
+    path.write_text("category,feature,min,max,dropout\nG,f,1,2,0.2\ng,M,1,2,15%\na,y,1,2,\n", encoding="utf-8")
     assert read_dropout_rates(path) == {("g", "f"): 0.2, ("g", "m"): 0.15}
     path.write_text("feature,value,min,max,dropout\ng,f,1,2,lots\n", encoding="utf-8")
     with pytest.raises(InputError) as error:

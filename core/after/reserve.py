@@ -76,7 +76,7 @@ class ReserveList:
 
 
 def read_dropout_rates(source, name: str | None = None) -> dict[tuple[str, str], float]:
-    """(category, value) -> drop-out rate from the quota file's `dropout` column (empty: none)."""
+    """(category, value), both casefolded -> drop-out rate from the quota file's `dropout` column."""
     table = read_table(source, name)
     column = table.find("dropout")
     if column is None:
@@ -98,7 +98,7 @@ def read_dropout_rates(source, name: str | None = None) -> dict[tuple[str, str],
                                     "Write it as 0.1 or 10%, or leave it empty for the default.",
                                     file=table.name, row=line, column=column))
             continue
-        rates[(str(table.rows.at[i, category]).strip(), str(table.rows.at[i, value]).strip())] = rate
+        rates[(str(table.rows.at[i, category]).strip().casefold(), str(table.rows.at[i, value]).strip().casefold())] = rate
     if problems:
         raise InputError(problems)
     return rates
@@ -113,7 +113,7 @@ def member_dropout(instance: Instance, panel: Sequence[int], rate: float = DEFAU
         return np.full(len(panel), float(rate))
     out = np.empty(len(panel))
     for j, row in enumerate(panel):
-        rates = [value_rates.get((c, instance.values(c)[int(instance.codes[row, ci])]), rate)
+        rates = [value_rates.get((c.casefold(), instance.values(c)[int(instance.codes[row, ci])].casefold()), rate)
                  for ci, c in enumerate(instance.categories)]
         out[j] = float(np.mean(rates))
     return out
@@ -163,22 +163,8 @@ def greedy_list(instance: Instance, panel: Sequence[int], pool_rows: np.ndarray,
 def greedy_replace(instance: Instance, panel: Sequence[int], dropped: np.ndarray, reserve: Sequence[int]) -> np.ndarray:
     """Seats per quota after the greedy policy (module docstring) replaces the dropped (booleans over panel)."""
     types = instance.types
-    A = types.A
-    column = A[:, types.of_volunteer[np.asarray(panel)]]  # Q x k
-    seats = column.sum(axis=1)
-    used = np.zeros(len(reserve), dtype=bool)
-    reserve_columns = A[:, types.of_volunteer[np.asarray(reserve, dtype=np.int64)]] if len(reserve) else None
-    for j in np.flatnonzero(dropped):
-        seats = seats - column[:, j]
-        unused = np.flatnonzero(~used)
-        if len(unused) == 0:
-            continue
-        after = seats[:, None] + reserve_columns[:, unused]
-        keeps = ((after >= types.lower[:, None]) & (after <= types.upper[:, None])).all(axis=0)
-        pick = unused[int(np.argmax(keeps))] if keeps.any() else unused[0]
-        used[pick] = True
-        seats = seats + reserve_columns[:, pick]
-    return seats
+    kept = [p for p, gone in zip(panel, dropped) if not gone]
+    return types.A @ types.composition_of(kept + _greedy_calls(instance, list(panel), dropped, list(reserve)))
 
 
 def optimise_reserve(instance: Instance, panel: Sequence[int], size: int, *, seed: int,
