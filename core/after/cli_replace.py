@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
+NEEDS_MORE_INPUT = {"endtoend"}  # needs a background sample and the letters sent, which replace does not take
 
 
 def register_replace(commands: Any, instance_arguments: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -56,8 +57,9 @@ def run_replace(args: argparse.Namespace) -> int:
     from .id_lists import read_ids
     from .replacement import ReplacementInfeasible, check_panel, draw_replacements
 
-    if args.algorithm not in REGISTRY:
-        raise InputError([Problem(f"unknown algorithm '{args.algorithm}'. Choose one of: {', '.join(REGISTRY)}.")])
+    if args.algorithm not in REGISTRY or args.algorithm in NEEDS_MORE_INPUT:
+        offered = ", ".join(name for name in REGISTRY if name not in NEEDS_MORE_INPUT)
+        raise InputError([Problem(f"replace cannot run '{args.algorithm}'. Choose one of: {offered}.")])
     instance = load(args)
     for warning in instance.warnings:
         print(str(warning), file=sys.stderr)
