@@ -332,3 +332,10 @@ def test_cli_select_reads_per_value_dropout_rates(drawn) -> None:
     expected = [(0.3 if people["gender"][i] == "female" else 0.05) / 2
                 + (0.1 if people["leaning"][i] == "liberal" else 0.05) / 2 for i in panel]
     np.testing.assert_allclose(alternates["member_dropout"], expected)
+
+
+def test_cli_replace_refuses_an_algorithm_it_cannot_run(drawn, capsys) -> None:
+    folder, pool, quotas, ids = drawn
+    pd.DataFrame({"id": ids[:1]}).to_csv(folder / "declined.csv", index=False)
+    assert main(replace_args(folder, pool, quotas, "declined.csv") + ["--algorithm", "endtoend"]) == 2
+    assert "replace cannot run 'endtoend'" in capsys.readouterr().err
