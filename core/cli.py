@@ -17,6 +17,12 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from . import __version__
 from .design.cli import add_manipulation_parser, run_manipulation
+from .after.cli_replace import (
+    add_alternates_arguments,
+    alternates_output,
+    register_replace,
+    run_replace,
+)
 from .errors import InfeasibleQuotas, InputError, SortitionError
 from .selection import REGISTRY
 
@@ -78,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_experiment_commands(commands, {"pool": "pool file (CSV or .xlsx), one row per volunteer",
                                        "household": "comma-separated pool columns that identify a household",
                                        "id_column": "pool column holding volunteer ids (default: 'id' when present)"})
+    add_alternates_arguments(select)
+    register_replace(commands, instance_arguments)
     return parser
 
 
@@ -225,6 +233,8 @@ def run_select(args: argparse.Namespace) -> int:
         output["lottery"] = _lottery_json(lottery, seed)
         ticket = output["lottery"]["drawn_ticket"]
         selected = output["lottery"]["drawn_panel"]
+    if args.alternates is not None:
+        output["alternates"] = alternates_output(args, instance, list(selected), seed)
     output["audit"] = audit_record(instance, algorithm=args.algorithm, options=_recordable(options, args), seed=seed,
                                    panel=selected, lottery=lottery, ticket=ticket,
                                    files={"pool": args.pool, "quotas": args.quotas})
@@ -302,6 +312,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .experiments.commands import run_simulate_command, run_sweep_command
 
             return run_sweep_command(args) if args.command == "sweep" else run_simulate_command(args)
+        if args.command == "replace":
+            return run_replace(args)
         return run_select(args)
     except InputError as error:
         print(str(error), file=sys.stderr)

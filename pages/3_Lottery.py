@@ -17,6 +17,7 @@ from ui.algorithms import options_for, options_record
 from ui.layout import page_setup, share_columns, table_height
 from ui.lottery import lottery_for
 from ui.messages import show_error
+from ui.replacement import after_the_draw
 from ui.solve import run_key
 
 page_setup("Lottery", ":material/casino:")
@@ -138,3 +139,4 @@ if draw is not None:
                              "application/json", key="download_audit")
     st.caption("The audit record holds everything needed to replay this draw: the fingerprint of the pool and "
                "quotas, the algorithm and its options, the ticket table's commitment, the seed and the ticket.")
+    after_the_draw(instance, draw, options)
