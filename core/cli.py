@@ -19,8 +19,9 @@ import numpy as np
 
 from . import __version__
 from .errors import InfeasibleQuotas, InputError, SortitionError
-from .model import Instance
+from .io.arguments import check_k_argument, check_select_arguments, real_number, whole_number
 from .lottery import audit_record
+from .model import Instance
 from .selection import REGISTRY
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
@@ -42,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     def instance_arguments(p: argparse.ArgumentParser) -> None:
         p.add_argument("--pool", required=True, help="pool file (CSV or .xlsx), one row per volunteer")
         p.add_argument("--quotas", required=True, help="quota file (CSV or .xlsx): category,feature,min,max or feature,value,min,max")
-        p.add_argument("--k", required=True, type=int, help="panel size")
+        p.add_argument("--k", required=True, type=whole_number, help="panel size")
         p.add_argument("--household", help="comma-separated pool columns that identify a household (at most one member per household)")
         p.add_argument("--id-column", help="pool column holding volunteer ids (default: 'id' when present)")
 
@@ -52,20 +53,20 @@ def build_parser() -> argparse.ArgumentParser:
     select = commands.add_parser("select", help="run a selection algorithm and write its result as JSON")
     instance_arguments(select)
     select.add_argument("--algorithm", required=True, help=f"one of: {', '.join(REGISTRY)}")
-    select.add_argument("--seed", type=int, help="random seed (default: a fresh one, recorded in the output)")
-    select.add_argument("--draws", type=int, default=1, help="number of panels drawn from the distribution (default 1)")
+    select.add_argument("--seed", type=whole_number, help="random seed (default: a fresh one, recorded in the output)")
+    select.add_argument("--draws", type=whole_number, default=1, help="number of panels drawn from the distribution (default 1)")
     select.add_argument("--json", dest="json_out", help="write the JSON here instead of stdout")
-    select.add_argument("--lottery", type=int, metavar="M", help="add a transparent lottery of M tickets to the JSON")
+    select.add_argument("--lottery", type=whole_number, metavar="M", help="add a transparent lottery of M tickets to the JSON")
     select.add_argument("--solver", choices=["highs", "cbc"], help="MIP solver (default highs)")
-    select.add_argument("--legacy-runs", type=int, help="legacy: Monte Carlo runs to estimate selection probabilities (default 10000)")
+    select.add_argument("--legacy-runs", type=whole_number, help="legacy: Monte Carlo runs to estimate selection probabilities (default 10000)")
     select.add_argument("--background", help="endtoend: background sample of the population (CSV or .xlsx)")
-    select.add_argument("--letters", type=int, help="endtoend: number of invitation letters sent")
+    select.add_argument("--letters", type=whole_number, help="endtoend: number of invitation letters sent")
     select.add_argument("--background-weights", help="endtoend: column of survey weights in the background sample")
     select.add_argument("--mode", choices=["quotas", "paper"], help="endtoend: keep the quotas (default) or the paper's rounding")
-    select.add_argument("--order", type=int, help="diversimax: largest intersection order (default 3)")
-    select.add_argument("--max-cells", type=int, help="diversimax: skip tables with more cells (default 100; 0 = no cap)")
-    select.add_argument("--time-limit", type=float, help="diversimax: solver time limit in seconds (default 60)")
-    select.add_argument("--gamma", type=float, help="goldilocks: weight of the low-probability term (default 1)")
+    select.add_argument("--order", type=whole_number, help="diversimax: largest intersection order (default 3)")
+    select.add_argument("--max-cells", type=whole_number, help="diversimax: skip tables with more cells (default 100; 0 = no cap)")
+    select.add_argument("--time-limit", type=real_number, help="diversimax: solver time limit in seconds (default 60)")
+    select.add_argument("--gamma", type=real_number, help="goldilocks: weight of the low-probability term (default 1)")
     return parser
 
 
@@ -128,6 +129,8 @@ def _json_safe(value: Any) -> Any:
 def run_check(args: argparse.Namespace) -> int:
     from .feasibility import check
 
+    if problems := check_k_argument(args.k):
+        raise InputError(problems)
     instance = load(args)
     for warning in instance.warnings:
         print(str(warning), file=sys.stderr)
@@ -161,8 +164,8 @@ def run_select(args: argparse.Namespace) -> int:
 
     if args.algorithm not in REGISTRY:
         raise InputError([_problem(f"unknown algorithm '{args.algorithm}'. Choose one of: {', '.join(REGISTRY)}.")])
-    if args.draws < 0:
-        raise InputError([_problem("--draws must be 0 or more.")])
+    if problems := check_select_arguments(args):
+        raise InputError(problems)
     instance = load(args)
     for warning in instance.warnings:
         print(str(warning), file=sys.stderr)
@@ -204,7 +207,10 @@ def run_select(args: argparse.Namespace) -> int:
                                    files={"pool": args.pool, "quotas": args.quotas})
     text = json.dumps(_json_safe(output))
     if args.json_out:
-        Path(args.json_out).write_text(text + "\n", encoding="utf-8")
+        try:
+            Path(args.json_out).write_text(text + "\n", encoding="utf-8")
+        except OSError as error:
+            raise InputError([_problem(f"cannot write --json {args.json_out} ({error.strerror or error}).")]) from None
         _progress(f"wrote {args.json_out}")
     else:
         sys.stdout.write(text + "\n")
