@@ -1,4 +1,4 @@
-"""The command line: `python -m core check ...` and `python -m core select ...`.
+"""The command line: `python -m core check ...`, `python -m core select ...` and `python -m core replay ...`.
 
 The contract (documented in the README) is stable: `select` writes one JSON object, exit status
 0 when the quotas can be met and the result was written, 2 on bad input or infeasible quotas with
@@ -67,6 +67,16 @@ def build_parser() -> argparse.ArgumentParser:
     select.add_argument("--max-cells", type=whole_number, help="diversimax: skip tables with more cells (default 100; 0 = no cap)")
     select.add_argument("--time-limit", type=real_number, help="diversimax: solver time limit in seconds (default 60)")
     select.add_argument("--gamma", type=real_number, help="goldilocks: weight of the low-probability term (default 1)")
+
+    replay = commands.add_parser("replay", help="re-run the draw an audit record describes; exit 0 when it reproduces exactly")
+    replay.add_argument("--audit", required=True, help="the audit record (JSON), or the JSON written by select")
+    replay.add_argument("--pool", required=True, help="the pool file the draw was made from")
+    replay.add_argument("--quotas", required=True, help="the quota file the draw was made from")
+    replay.add_argument("--k", type=whole_number, help="panel size (default: as recorded)")
+    replay.add_argument("--household", help="household columns (default: as recorded)")
+    replay.add_argument("--id-column", help="pool column holding volunteer ids (default: as recorded)")
+    replay.add_argument("--background", help="endtoend: the background sample the draw used")
+    replay.add_argument("--background-weights", help="endtoend: column of survey weights in the background sample")
     return parser
 
 
@@ -202,9 +212,10 @@ def run_select(args: argparse.Namespace) -> int:
         output["lottery"] = _lottery_json(lottery, seed)
         ticket = output["lottery"]["drawn_ticket"]
         selected = output["lottery"]["drawn_panel"]
-    output["audit"] = audit_record(instance, algorithm=args.algorithm, options=_recordable(options, args), seed=seed,
-                                   panel=selected, lottery=lottery, ticket=ticket,
-                                   files={"pool": args.pool, "quotas": args.quotas})
+    output["audit"] = audit_record(instance, algorithm=args.algorithm, options=_recordable(options, args, result),
+                                   seed=seed, panel=selected, lottery=lottery, ticket=ticket, id_column=args.id_column,
+                                   files={"pool": args.pool, "quotas": args.quotas,
+                                          **({"background": args.background} if options.get("background") is not None else {})})
     text = json.dumps(_json_safe(output))
     if args.json_out:
         try:
@@ -215,6 +226,28 @@ def run_select(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text + "\n")
     return EXIT_OK
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    """Replay an audit record (core.audit.replay): exit 0 and say so when it reproduces, else exit 2
+    with the first difference on stderr."""
+    from .audit.replay import read_record, replay_files
+
+    if args.k is not None and (problems := check_k_argument(args.k)):
+        raise InputError(problems)
+    try:
+        data = Path(args.audit).read_bytes()
+    except OSError as error:
+        raise InputError([_problem(f"cannot read --audit {args.audit} ({error.strerror or error}).")]) from None
+    record = read_record(data, Path(args.audit).name)
+    outcome = replay_files(record, args.pool, args.quotas, k=args.k, id_column=args.id_column,
+                           household=_columns(args.household) or None, background=args.background,
+                           background_weights=args.background_weights, progress=_progress)
+    if outcome.reproduced:
+        print(outcome.message)
+        return EXIT_OK
+    print(f"does not reproduce: {outcome.message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 def _lottery(result: Any, tickets: int, seed: int) -> Any:
@@ -240,11 +273,15 @@ def _lottery_json(lottery: Any, seed: int) -> dict[str, Any]:
     }
 
 
-def _recordable(options: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
-    """The options as they can be written to the audit record (the background as its file name)."""
+def _recordable(options: dict[str, Any], args: argparse.Namespace, result: Any) -> dict[str, Any]:
+    """The options as they can be written to the audit record (the background as its file name); a
+    work limit the algorithm derived from its options (Diversimax's node limit) is recorded too, so a
+    replay uses it even if a later version converts time limits differently."""
     record = {key: value for key, value in options.items() if key != "background"}
     if "background" in options:
         record["background_file"] = args.background
+    if "node_limit" in result.info:
+        record["node_limit"] = result.info["node_limit"]
     return record
 
 
@@ -254,6 +291,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return run_check(args)
+        if args.command == "replay":
+            return run_replay(args)
         return run_select(args)
     except InputError as error:
         print(str(error), file=sys.stderr)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import InputError, Problem
@@ -314,7 +315,7 @@ def _cell_text(value: object) -> str:
 
 def _to_table(cells: list[list[str]], label: str, warnings: list[Problem]) -> Table:
     """Header + stripped cells -> Table; blank rows dropped, duplicate and unnamed columns reported."""
-    cells = [[str(c).strip() for c in row] for row in cells]
+    cells = [list(map(str.strip, row)) for row in cells]
     numbered = [(i + 1, row) for i, row in enumerate(cells) if any(row)]
     if not numbered:
         raise _not_a_table(label, "it has no rows with content")
@@ -325,14 +326,16 @@ def _to_table(cells: list[list[str]], label: str, warnings: list[Problem]) -> Ta
     # Columns named by the header; trailing unnamed columns with no data are spreadsheet leftovers.
     width = max(len(row) for _, row in numbered)
     header = header + [""] * (width - len(header))
+    grid = np.array([row if len(row) == width else row + [""] * (width - len(row)) for _, row in body],
+                    dtype=object).reshape(len(body), width)
+    filled = grid != ""
     keep: list[int] = []
     seen: dict[str, int] = {}
     duplicates: dict[str, list[str]] = {}
     for j, name in enumerate(header):
-        has_data = any(j < len(row) and row[j] for _, row in body)
         if not name:
-            if has_data:
-                first = next(n for n, row in body if j < len(row) and row[j])
+            if filled[:, j].any():
+                first = body[int(np.argmax(filled[:, j]))][0]
                 problems.append(Problem(f"column {j + 1} has data but no name in the header.",
                                         "Give the column a name in the header row or delete its cells.",
                                         file=label, row=first))
@@ -356,9 +359,5 @@ def _to_table(cells: list[list[str]], label: str, warnings: list[Problem]) -> Ta
         problems.append(Problem(f"{len(blank_inside)} empty row(s) skipped (first: row {blank_inside[0]}).",
                                 "Nothing to do if they were meant to be empty.", file=label, severity="warning"))
     names = [header[j] for j in keep]
-    data = []
-    for number, row in body:
-        row = row + [""] * (width - len(row))
-        data.append([row[j] for j in keep])
-    frame = pd.DataFrame(data, columns=names, dtype=str)
+    frame = pd.DataFrame({name: grid[:, j] for name, j in zip(names, keep)}, columns=names, dtype=str)
     return Table(name=label, rows=frame, row_numbers=[n for n, _ in body], header_row=header_row, problems=problems)
