@@ -60,8 +60,13 @@ def _range(name: str, value: float | int | None, low: float, high: float, why: s
     ok = math.isfinite(value) and (value > low if open_low else value >= low) and value <= high
     if ok:
         return []
-    lower = f"more than {low:g}" if open_low else f"at least {low:g}"
-    return [Problem(f"{name} {value} is out of range: it must be {lower} and at most {high:,g}.", why)]
+    lower = f"more than {_number(low)}" if open_low else f"at least {_number(low)}"
+    return [Problem(f"{name} {value} is out of range: it must be {lower} and at most {_number(high)}.", why)]
+
+
+def _number(value: float) -> str:
+    """1000000 -> '1,000,000'; 0.5 -> '0.5'."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,g}"
 
 
 def check_select_arguments(args: argparse.Namespace) -> list[Problem]:
