@@ -438,9 +438,7 @@ def file_hashes(instance: Instance, files: dict[str, str | Path | bytes] | None 
             data = bytes(given)
         elif given is not None and Path(given).is_file():
             data = Path(given).read_bytes()
-        name = instance.sources.get(role)
-        if name is None and isinstance(given, (str, Path)):
-            name = str(given)
+        name = Path(given).name if isinstance(given, (str, Path)) else instance.sources.get(role)
         out[role] = {"file": name, "sha256": hashlib.sha256(data).hexdigest() if data is not None else None}
     return out
 
