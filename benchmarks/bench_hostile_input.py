@@ -62,7 +62,7 @@ _WORKBOOK_RELS = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="h
 
 def write_xlsx_bomb(path: Path, xml_bytes: int = 300 * 2**20) -> None:
     """A minimal .xlsx whose one sheet is `xml_bytes` of repetitive rows (compresses about 300-1000x)."""
-    row = "".join(f'<c t="inlineStr"><is><t>x</t></is></c>' for _ in range(20))
+    row = "".join('<c t="inlineStr"><is><t>x</t></is></c>' for _ in range(20))
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
         archive.writestr("_rels/.rels", _RELS)

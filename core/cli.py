@@ -19,7 +19,12 @@ import numpy as np
 
 from . import __version__
 from .errors import InfeasibleQuotas, InputError, SortitionError
-from .io.arguments import check_k_argument, check_select_arguments, real_number, whole_number
+from .io.arguments import (
+    check_k_argument,
+    check_select_arguments,
+    real_number,
+    whole_number,
+)
 from .lottery import audit_record
 from .model import Instance
 from .selection import REGISTRY

@@ -92,7 +92,12 @@ import numpy as np
 
 from .distribution import Distribution
 from .errors import InfeasibleQuotas, InputError, Problem, SolverError
-from .intersections import DEFAULT_MAX_CELLS, DEFAULT_ORDER, IntersectionTable, intersection_tables
+from .intersections import (
+    DEFAULT_MAX_CELLS,
+    DEFAULT_ORDER,
+    IntersectionTable,
+    intersection_tables,
+)
 from .model import Instance, TypeSpace
 from .panel_model import PanelModel
 from .selection import Progress, SelectionResult, no_progress

@@ -10,8 +10,14 @@ import pytest
 
 from core.cli import main
 from core.errors import InputError
-from core.lottery import ReplayMismatch, audit_record, check_file_hashes, draw_panel, replay
 from core.loaders import load_instance
+from core.lottery import (
+    ReplayMismatch,
+    audit_record,
+    check_file_hashes,
+    draw_panel,
+    replay,
+)
 from core.selection import run
 from tests.test_cli import write_tiny
 

@@ -7,7 +7,15 @@ import hashlib
 import json
 
 from core.examples import EXAMPLES_FOLDER
-from tests.test_app import LOTTERY, app, assert_clean, button, load_classroom, run_compare, texts
+from tests.test_app import (
+    LOTTERY,
+    app,
+    assert_clean,
+    button,
+    load_classroom,
+    run_compare,
+    texts,
+)
 
 
 def drawn_record(seed: str = "2024") -> tuple[object, dict]:
