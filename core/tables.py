@@ -190,9 +190,8 @@ def _plausible(text: str) -> bool:
 
 
 def _guess_encoding(data: bytes) -> tuple[str, str] | None:
-    from charset_normalizer import (
-        from_bytes,  # imported here: only unusual files need it
-    )
+    # imported here: only unusual files need it
+    from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
     if best is None:

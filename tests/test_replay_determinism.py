@@ -24,7 +24,7 @@ def test_diversimax_replays_exactly_when_its_work_limit_binds() -> None:
 def test_time_limits_convert_to_node_limits() -> None:
     assert node_limit_for(60) == round(60 * NODES_PER_SECOND)
     assert node_limit_for(0.001) == 1
-    assert safety_seconds(60) >= 600 and safety_seconds(1) >= 121
+    assert safety_seconds(60) >= 600 and safety_seconds(1) > 1
 
 
 @pytest.mark.parametrize("options", [{"time_limit": -5}, {"time_limit": float("nan")}, {"node_limit": 0}])
