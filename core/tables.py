@@ -218,27 +218,40 @@ def _checked_text(text: str, label: str) -> str:
 def _csv_cells(text: str, label: str) -> list[list[str]]:
     """The CSV's rows of cells (delimiter from the header line); refuses more than MAX_ROWS rows or
     MAX_COLUMNS cells in a row, and names the line of a quote that is never closed."""
-    lines = text.splitlines()
-    header_line = next((line for line in lines if line.strip()), "")
+    header_line = next((line for line in io.StringIO(text) if line.strip()), "")
     delimiter = max(_DELIMITERS, key=header_line.count) if any(d in header_line for d in _DELIMITERS) else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
     rows: list[list[str]] = []
     first_line = last_start = 1  # the line the row being read starts on, and the last row's
+    shared = _shared_text()
     try:
         for row in reader:
             if len(row) > MAX_COLUMNS:
                 raise too_many_columns(label, len(row), first_line)
             if len(rows) >= MAX_ROWS + _ROW_SLACK:
                 raise too_many_rows(label)
-            rows.append(row)
+            rows.append(shared(row))
             last_start, first_line = first_line, reader.line_num + 1
     except csv.Error as error:
         raise _not_a_table(label, f"the CSV text cannot be split into cells ({error})") from None
-    if rows and reader.line_num > last_start and _unclosed_quote(lines[last_start - 1:]):
+    if rows and reader.line_num > last_start and _unclosed_quote(text.splitlines()[last_start - 1:]):
         raise InputError([Problem(f"the quote (\") opened on line {last_start} is never closed, so every line after it "
                                   "was read as one cell.", "Close the quote or delete it, then load the file again.",
                                   file=label, row=last_start)])
     return rows
+
+
+def _shared_text():
+    """A function turning a row of cells into stripped text cells, one object per distinct text:
+    a pool repeats its values (gender, age band...) on every row, and one copy each saves most of
+    the memory of a large file."""
+    seen: dict[str, str] = {}
+    keep = seen.setdefault
+
+    def shared(row: list[str]) -> list[str]:
+        return [keep(cell, cell) for cell in map(str.strip, row)]
+
+    return shared
 
 
 def _unclosed_quote(lines: list[str]) -> bool:
@@ -283,12 +296,13 @@ def _sheet_cells(sheet: object, label: str, limit: int | None = None) -> list[li
     million rows), so only cells the sheet holds are read. `limit`: read at most that many rows."""
     sheet.reset_dimensions()
     rows: list[list[str]] = []
+    shared = _shared_text()
     for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
         if limit is not None and number > limit:
             break
         if number > MAX_ROWS + _ROW_SLACK:
             raise too_many_rows(label)
-        row = [_cell_text(value) for value in values]
+        row = shared([_cell_text(value) for value in values])
         while row and not row[-1].strip():
             row.pop()
         if len(row) > MAX_COLUMNS:

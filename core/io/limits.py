@@ -19,7 +19,7 @@ from ..errors import InputError, Problem
 
 MAX_ROWS = 100_000
 MAX_COLUMNS = 200
-MAX_FILE_BYTES = 32 * 2**20  # 32 MB: 100,000 volunteers with 30 columns of 10 characters fit
+MAX_FILE_BYTES = 20 * 2**20  # 20 MB: twice a pool of 100,000 volunteers x 12 columns with e-mails (9.7 MB)
 # A pool of 20,000 volunteers x 8 columns written by openpyxl is 0.58 MB expanding to 8.2 MB of XML
 # (14x), read in 2.6 s of CPU; Excel's own files compress alike. So:
 XML_PER_BYTE = 25  # a workbook may expand to 25 MB of XML per MB uploaded ...
