@@ -156,3 +156,16 @@ def test_an_edited_bound_of_ten_to_the_thirty_is_refused() -> None:
     with pytest.raises(InputError) as caught:
         quotas_from_table(instance, table)
     assert caught.value.problems[0].column == "max" and "above 1,000,000" in caught.value.problems[0].message
+
+
+def test_a_scenario_file_with_a_bound_of_ten_to_the_thirty_is_refused() -> None:
+    import json
+
+    from core.scenarios import scenarios_from_json
+
+    instance = load_instance(POOL.encode(), QUOTAS.encode(), 2, pool_name="pool.csv", quotas_name="quotas.csv")
+    document = {"format": "sortition-workbench scenarios", "version": 1,
+                "scenarios": [{"name": "huge", "k": 2,
+                               "quotas": [{"category": "gender", "value": "f", "min": 0, "max": 10**30}]}]}
+    with pytest.raises(InputError, match="from 0 to 1,000,000"):
+        scenarios_from_json(json.dumps(document), "scenarios.json", instance)
