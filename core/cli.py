@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     select.add_argument("--mode", choices=["quotas", "paper"], help="endtoend: keep the quotas (default) or the paper's rounding")
     select.add_argument("--order", type=whole_number, help="diversimax: largest intersection order (default 3)")
     select.add_argument("--max-cells", type=whole_number, help="diversimax: skip tables with more cells (default 100; 0 = no cap)")
-    select.add_argument("--time-limit", type=real_number, help="diversimax: solver time limit in seconds (default 60)")
+    select.add_argument("--time-limit", type=real_number, help="diversimax: approximate work budget in seconds, converted to a node limit (default 60)")
     select.add_argument("--gamma", type=real_number, help="goldilocks: weight of the low-probability term (default 1)")
 
     replay = commands.add_parser("replay", help="re-run the draw an audit record describes; exit 0 when it reproduces exactly")
@@ -236,15 +236,11 @@ def run_select(args: argparse.Namespace) -> int:
 def run_replay(args: argparse.Namespace) -> int:
     """Replay an audit record (core.audit.replay): exit 0 and say so when it reproduces, else exit 2
     with the first difference on stderr."""
-    from .audit.replay import read_record, replay_files
+    from .audit.replay import read_record_file, replay_files
 
     if args.k is not None and (problems := check_k_argument(args.k)):
         raise InputError(problems)
-    try:
-        data = Path(args.audit).read_bytes()
-    except OSError as error:
-        raise InputError([_problem(f"cannot read --audit {args.audit} ({error.strerror or error}).")]) from None
-    record = read_record(data, Path(args.audit).name)
+    record = read_record_file(args.audit)
     outcome = replay_files(record, args.pool, args.quotas, k=args.k, id_column=args.id_column,
                            household=_columns(args.household) or None, background=args.background,
                            background_weights=args.background_weights, progress=_progress)

@@ -54,6 +54,16 @@ def read_record(data: bytes | str, name: str) -> dict:
     return record
 
 
+def read_record_file(path: str | Path) -> dict:
+    """The audit record in a file (see read_record); InputError when it cannot be read."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise InputError([Problem(f"cannot read the audit record ({error.strerror or error}).", "Check the path.",
+                                  file=str(path))]) from None
+    return read_record(data, Path(path).name)
+
+
 def sha256_entry(name: str, data: bytes) -> dict[str, str]:
     """The {"file", "sha256"} entry an audit record holds for a file."""
     return {"file": name, "sha256": hashlib.sha256(data).hexdigest()}
