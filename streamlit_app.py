@@ -8,6 +8,7 @@ from core.examples import list_examples, load_example
 from core.loaders import load_instance
 from core.summary import instance_summary, category_overview
 from ui import state
+from ui.audit import example_hashes, upload_hashes
 from ui.layout import page_setup, percent_table, table_height
 from ui.messages import show_error, show_problems
 
@@ -37,7 +38,7 @@ with left:
     if st.button("Load this example", type="primary", key="load_example"):
         try:
             instance, extra = load_example(chosen)
-            state.set_loaded(instance, extra, f"example “{chosen}”")
+            state.set_loaded(instance, extra, f"example “{chosen}”", files=example_hashes(chosen))
         except Exception as error:  # noqa: BLE001 - every failure is shown as a message
             show_error(error, f"Loading the example {chosen}")
 
@@ -61,7 +62,8 @@ with right:
                 id_column=id_column.strip() or None,
                 household=[c.strip() for c in household.split(",") if c.strip()] or None,
                 pool_name=pool_file.name, quotas_name=quota_file.name)
-            state.set_loaded(instance, None, f"{pool_file.name} + {quota_file.name}")
+            state.set_loaded(instance, None, f"{pool_file.name} + {quota_file.name}",
+                             files=upload_hashes(pool_file.name, pool_file.getvalue(), quota_file.name, quota_file.getvalue()))
         except Exception as error:  # noqa: BLE001 - every failure is shown as a message
             show_error(error, "Loading the uploaded files")
 
@@ -69,7 +71,7 @@ if state.current_instance() is None and not st.session_state.get("tried_default"
     st.session_state["tried_default"] = True
     try:
         instance, extra = load_example(DEFAULT_EXAMPLE)
-        state.set_loaded(instance, extra, f"example “{DEFAULT_EXAMPLE}”")
+        state.set_loaded(instance, extra, f"example “{DEFAULT_EXAMPLE}”", files=example_hashes(DEFAULT_EXAMPLE))
     except Exception as error:  # noqa: BLE001
         show_error(error, f"Loading the default example {DEFAULT_EXAMPLE}")
 

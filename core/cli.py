@@ -1,4 +1,4 @@
-"""The command line: `python -m core check ...` and `python -m core select ...`.
+"""The command line: `python -m core check ...`, `python -m core select ...` and `python -m core replay ...`.
 
 The contract (documented in the README) is stable: `select` writes one JSON object, exit status
 0 when the quotas can be met and the result was written, 2 on bad input or infeasible quotas with
@@ -24,6 +24,12 @@ from .after.cli_replace import (
     run_replace,
 )
 from .errors import InfeasibleQuotas, InputError, SortitionError
+from .io.arguments import (
+    check_k_argument,
+    check_select_arguments,
+    real_number,
+    whole_number,
+)
 from .selection import REGISTRY
 
 if TYPE_CHECKING:
@@ -51,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     def instance_arguments(p: argparse.ArgumentParser) -> None:
         p.add_argument("--pool", required=True, help="pool file (CSV or .xlsx), one row per volunteer")
         p.add_argument("--quotas", required=True, help="quota file (CSV or .xlsx): category,feature,min,max or feature,value,min,max")
-        p.add_argument("--k", required=True, type=int, help="panel size")
+        p.add_argument("--k", required=True, type=whole_number, help="panel size")
         p.add_argument("--household", help="comma-separated pool columns that identify a household (at most one member per household)")
         p.add_argument("--id-column", help="pool column holding volunteer ids (default: 'id' when present)")
 
@@ -61,20 +67,20 @@ def build_parser() -> argparse.ArgumentParser:
     select = commands.add_parser("select", help="run a selection algorithm and write its result as JSON")
     instance_arguments(select)
     select.add_argument("--algorithm", required=True, help=f"one of: {', '.join(REGISTRY)}")
-    select.add_argument("--seed", type=int, help="random seed (default: a fresh one, recorded in the output)")
-    select.add_argument("--draws", type=int, default=1, help="number of panels drawn from the distribution (default 1)")
+    select.add_argument("--seed", type=whole_number, help="random seed (default: a fresh one, recorded in the output)")
+    select.add_argument("--draws", type=whole_number, default=1, help="number of panels drawn from the distribution (default 1)")
     select.add_argument("--json", dest="json_out", help="write the JSON here instead of stdout")
-    select.add_argument("--lottery", type=int, metavar="M", help="add a transparent lottery of M tickets to the JSON")
+    select.add_argument("--lottery", type=whole_number, metavar="M", help="add a transparent lottery of M tickets to the JSON")
     select.add_argument("--solver", choices=["highs", "cbc"], help="MIP solver (default highs)")
-    select.add_argument("--legacy-runs", type=int, help="legacy: Monte Carlo runs to estimate selection probabilities (default 10000)")
+    select.add_argument("--legacy-runs", type=whole_number, help="legacy: Monte Carlo runs to estimate selection probabilities (default 10000)")
     select.add_argument("--background", help="endtoend: background sample of the population (CSV or .xlsx)")
-    select.add_argument("--letters", type=int, help="endtoend: number of invitation letters sent")
+    select.add_argument("--letters", type=whole_number, help="endtoend: number of invitation letters sent")
     select.add_argument("--background-weights", help="endtoend: column of survey weights in the background sample")
     select.add_argument("--mode", choices=["quotas", "paper"], help="endtoend: keep the quotas (default) or the paper's rounding")
-    select.add_argument("--order", type=int, help="diversimax: largest intersection order (default 3)")
-    select.add_argument("--max-cells", type=int, help="diversimax: skip tables with more cells (default 100; 0 = no cap)")
-    select.add_argument("--time-limit", type=float, help="diversimax: solver time limit in seconds (default 60)")
-    select.add_argument("--gamma", type=float, help="goldilocks: weight of the low-probability term (default 1)")
+    select.add_argument("--order", type=whole_number, help="diversimax: largest intersection order (default 3)")
+    select.add_argument("--max-cells", type=whole_number, help="diversimax: skip tables with more cells (default 100; 0 = no cap)")
+    select.add_argument("--time-limit", type=real_number, help="diversimax: approximate work budget in seconds, converted to a node limit (default 60)")
+    select.add_argument("--gamma", type=real_number, help="goldilocks: weight of the low-probability term (default 1)")
     select.add_argument("--group-shares", help="population shares of pool columns no quota names: CSV "
                                                "category,value,population_share (for metrics.unquoted_groups)")
     add_manipulation_parser(commands, instance_arguments)
@@ -86,6 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
                                        "id_column": "pool column holding volunteer ids (default: 'id' when present)"})
     add_alternates_arguments(select)
     register_replace(commands, instance_arguments)
+
+    replay = commands.add_parser("replay", help="re-run the draw an audit record describes; exit 0 when it reproduces exactly")
+    replay.add_argument("--audit", required=True, help="the audit record (JSON), or the JSON written by select")
+    replay.add_argument("--pool", required=True, help="the pool file the draw was made from")
+    replay.add_argument("--quotas", required=True, help="the quota file the draw was made from")
+    replay.add_argument("--k", type=whole_number, help="panel size (default: as recorded)")
+    replay.add_argument("--household", help="household columns (default: as recorded)")
+    replay.add_argument("--id-column", help="pool column holding volunteer ids (default: as recorded)")
+    replay.add_argument("--background", help="endtoend: the background sample the draw used")
+    replay.add_argument("--background-weights", help="endtoend: column of survey weights in the background sample")
+    replay.add_argument("--panel", help="replacement draws: the panel file the replacement started from")
+    replay.add_argument("--declined", help="replacement draws: the file of those who declined")
     return parser
 
 
@@ -152,6 +170,8 @@ def run_check(args: argparse.Namespace) -> int:
     from .analysis.never_selectable import never_selectable
     from .feasibility import check
 
+    if problems := check_k_argument(args.k):
+        raise InputError(problems)
     instance = load(args)
     for warning in instance.warnings:
         print(str(warning), file=sys.stderr)
@@ -192,8 +212,8 @@ def run_select(args: argparse.Namespace) -> int:
 
     if args.algorithm not in REGISTRY:
         raise InputError([_problem(f"unknown algorithm '{args.algorithm}'. Choose one of: {', '.join(REGISTRY)}.")])
-    if args.draws < 0:
-        raise InputError([_problem("--draws must be 0 or more.")])
+    if problems := check_select_arguments(args):
+        raise InputError(problems)
     instance = load(args)
     for warning in instance.warnings:
         print(str(warning), file=sys.stderr)
@@ -235,12 +255,16 @@ def run_select(args: argparse.Namespace) -> int:
         selected = output["lottery"]["drawn_panel"]
     if args.alternates is not None:
         output["alternates"] = alternates_output(args, instance, list(selected), seed)
-    output["audit"] = audit_record(instance, algorithm=args.algorithm, options=_recordable(options, args), seed=seed,
-                                   panel=selected, lottery=lottery, ticket=ticket,
-                                   files={"pool": args.pool, "quotas": args.quotas})
+    output["audit"] = audit_record(instance, algorithm=args.algorithm, options=_recordable(options, args, result),
+                                   seed=seed, panel=selected, lottery=lottery, ticket=ticket, id_column=args.id_column,
+                                   files={"pool": args.pool, "quotas": args.quotas,
+                                          **({"background": args.background} if options.get("background") is not None else {})})
     text = json.dumps(_json_safe(output))
     if args.json_out:
-        Path(args.json_out).write_text(text + "\n", encoding="utf-8")
+        try:
+            Path(args.json_out).write_text(text + "\n", encoding="utf-8")
+        except OSError as error:
+            raise InputError([_problem(f"cannot write --json {args.json_out} ({error.strerror or error}).")]) from None
         _progress(f"wrote {args.json_out}")
     else:
         sys.stdout.write(text + "\n")
@@ -259,6 +283,8 @@ def _group_shares(args: argparse.Namespace) -> dict | None:
     from .design.unquoted import load_group_shares
 
     return load_group_shares(args.group_shares) if args.group_shares else None
+
+
 def _never_selectable_json(instance: Instance, result: Any) -> dict[str, Any]:
     """{"count", "ids", "rows", "reasons"} of the volunteers no valid panel contains. A positive
     probability (exact, or a Monte Carlo frequency: every panel counted was verified) proves a
@@ -267,6 +293,25 @@ def _never_selectable_json(instance: Instance, result: Any) -> dict[str, Any]:
 
     never = never_selectable(instance, selectable=result.marginals > 1e-12)
     return never.as_json() if never is not None else {"count": 0, "ids": [], "rows": [], "reasons": []}
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    """Replay an audit record (core.audit.replay): exit 0 and say so when it reproduces, else exit 2
+    with the first difference on stderr."""
+    from .audit.replay import read_record_file, replay_files
+
+    if args.k is not None and (problems := check_k_argument(args.k)):
+        raise InputError(problems)
+    record = read_record_file(args.audit)
+    outcome = replay_files(record, args.pool, args.quotas, k=args.k, id_column=args.id_column,
+                           household=_columns(args.household) or None, background=args.background,
+                           background_weights=args.background_weights, panel=args.panel, declined=args.declined,
+                           progress=_progress)
+    if outcome.reproduced:
+        print(outcome.message)
+        return EXIT_OK
+    print(f"does not reproduce: {outcome.message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 def _lottery(result: Any, tickets: int, seed: int) -> Any:
@@ -292,11 +337,15 @@ def _lottery_json(lottery: Any, seed: int) -> dict[str, Any]:
     }
 
 
-def _recordable(options: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
-    """The options as they can be written to the audit record (the background as its file name)."""
+def _recordable(options: dict[str, Any], args: argparse.Namespace, result: Any) -> dict[str, Any]:
+    """The options as they can be written to the audit record (the background as its file name); a
+    work limit the algorithm derived from its options (Diversimax's node limit) is recorded too, so a
+    replay uses it even if a later version converts time limits differently."""
     record = {key: value for key, value in options.items() if key != "background"}
     if "background" in options:
         record["background_file"] = args.background
+    if "node_limit" in result.info:
+        record["node_limit"] = result.info["node_limit"]
     return record
 
 
@@ -314,6 +363,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_sweep_command(args) if args.command == "sweep" else run_simulate_command(args)
         if args.command == "replace":
             return run_replace(args)
+        if args.command == "replay":
+            return run_replay(args)
         return run_select(args)
     except InputError as error:
         print(str(error), file=sys.stderr)

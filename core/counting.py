@@ -34,7 +34,9 @@ from .selection import Progress, SelectionResult, no_progress
 STATE_LIMIT = 300_000  # states of the dynamic programme, over all layers
 EDGE_LIMIT = 500_000  # transitions of the dynamic programme, over all layers
 PAIR_LIMIT = 4_000_000  # (state, option) pairs examined, over all layers; checked before each layer
-DP_TIME_LIMIT = 5.0  # seconds; a safety net behind the size limits
+# No clock by default: the size limits bound the work, and a clock would make the tier chosen (exact
+# or Markov chain), hence the result, depend on the machine's speed. A time limit may still be given.
+DP_TIME_LIMIT: float | None = None
 CHUNK_ELEMENTS = 2_000_000  # states x options x quotas examined at once
 ENUMERATION_LIMIT = 50_000  # compositions for an explicit uniform distribution
 ESTIMATE_SAMPLES = 1000
@@ -187,19 +189,19 @@ class PanelCounter:
 
     @staticmethod
     def build(types: TypeSpace, state_limit: int = STATE_LIMIT, edge_limit: int = EDGE_LIMIT,
-              time_limit: float = DP_TIME_LIMIT, pair_limit: int = PAIR_LIMIT) -> "PanelCounter":
+              time_limit: float | None = DP_TIME_LIMIT, pair_limit: int = PAIR_LIMIT) -> "PanelCounter":
         """Build the layers, giving up with TooManyStates as soon as a bound would be passed.
 
         Before a layer is expanded, its (states x options) candidate transitions are counted against
         `pair_limit`; while it is expanded, transitions are counted against `edge_limit` chunk by chunk
-        and the clock against `time_limit`, and its distinct states against `state_limit` - so the
+        and the clock against `time_limit` (only when one is given), and its distinct states against `state_limit` - so the
         work done before giving up is bounded by the limits, whatever the instance."""
         units = units_of(types)
         U, Q = len(units), len(types.lower)
         look = Lookahead(types, units)
         if any(look.last[q] < 0 and types.lower[q] > 0 for q in range(Q)):
             raise InfeasibleQuotas("a quota minimum is set for a value nobody in the pool has")
-        deadline = time.monotonic() + time_limit
+        deadline = None if time_limit is None else time.monotonic() + time_limit
         active = [np.flatnonzero((look.first <= u) & (look.last > u)) for u in range(U)]  # open after unit u
         full = np.zeros((1, Q), dtype=np.int64)  # seats of the open quotas (0 elsewhere), per state
         size = np.zeros(1, dtype=np.int64)
@@ -216,7 +218,7 @@ class PanelCounter:
             src_parts, opt_parts, key_parts = [], [], []
             layer_edges = 0
             for lo in range(0, len(size), chunk):
-                if time.monotonic() > deadline:
+                if deadline is not None and time.monotonic() > deadline:
                     raise TooManyStates(f"the dynamic programme took more than {time_limit:g} s (at unit {u + 1} of {U})")
                 s2 = full[lo:lo + chunk, None, :] + unit.deltas[None, :, :]
                 z2 = size[lo:lo + chunk, None] + unit.sizes[None, :]
@@ -518,11 +520,16 @@ def _checked(types: TypeSpace, comp: np.ndarray, rng: np.random.Generator) -> li
     return types.expand(comp, rng)
 
 
+def _optional_seconds(value: object) -> float | None:
+    return None if value is None else float(value)
+
+
 def select(instance: Instance, *, seed: int, options: dict, progress: Progress = no_progress) -> SelectionResult:
     """Every quota-satisfying panel equally likely (the maximally random baseline).
 
     Tiers, each with bounded work: (1) dynamic programming (bounded by "state_limit", "edge_limit",
-    "pair_limit" and "dp_time_limit" seconds; it gives up before passing them) gives the exact count
+    "pair_limit", and "dp_time_limit" seconds only when given: by default no clock decides, so the
+    result depends on the inputs and the seed alone; it gives up before passing them) gives the exact count
     and marginals; (2) when the valid compositions number at most "composition_limit" they are listed
     from the DP's graph into an explicit distribution, else panels are sampled exactly from the DP;
     (3) when the DP gives up, a swap Markov chain of "mixing_steps" burn-in plus "chain_steps" recorded
@@ -536,7 +543,7 @@ def select(instance: Instance, *, seed: int, options: dict, progress: Progress =
     state_limit = int(options.get("state_limit", STATE_LIMIT))
     try:
         counter = PanelCounter.build(types, state_limit, int(options.get("edge_limit", EDGE_LIMIT)),
-                                     float(options.get("dp_time_limit", DP_TIME_LIMIT)),
+                                     _optional_seconds(options.get("dp_time_limit", DP_TIME_LIMIT)),
                                      int(options.get("pair_limit", PAIR_LIMIT)))
     except TooManyStates as reason:
         progress(f"dynamic programming gave up ({reason}); sampling with a Markov chain")

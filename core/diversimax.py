@@ -60,6 +60,25 @@ HiGHS 300 s: s1 3790.83), so there the 60 s target waits on the panel search, ab
 on obf the bound is what is missing. HiGHS 1.15 runs its MIP search in one worker ("Using 1 max
 workers" with threads = 2), so the second core does not help.
 
+Determinism: a work limit, not a clock. The solver stops at a number of branch-and-bound nodes (per
+solve; the further solves of `tolerance` share the same budget), never at a wall-clock time, so the
+panel is a function of the pool, quotas, options and seed alone and replays on any machine with the
+same solver version. The
+option `time_limit` (seconds) is an approximate budget converted to
+    node_limit = max(MIN_NODES, round(NODES_PER_SECOND * time_limit));
+`node_limit` given directly takes precedence; both are recorded in info (and the CLI writes the node
+limit into the audit record's options, so a replay uses it whatever a later version's conversion).
+Calibration (2026-12-01, this project's 2-core machine shared by 8 jobs, HiGHS 1.15, one thread; CPU
+seconds of the whole solve including the root node; paper-shaped instances, seed 0): obf 100 nodes
+12.1 s, 480 nodes 45.4 s (10.6 nodes/s); sf_e 30 nodes 8.4 s, 355 nodes 62.8 s (5.7 nodes/s); sf_a
+proven optimal at 49 nodes (4.4 s), sf_d at the root (1.6 s). NODES_PER_SECOND = 8 lies between:
+the default 60 s becomes 480 nodes, about 45 s of CPU on obf and 85 s on sf_e (gap 0.16% at 355
+nodes, as the 60 s wall-clock runs gave). Wall-clock time was up to 8x the CPU time on the loaded
+machine, which is exactly why a clock must not decide the panel. The root node is not counted in
+nodes, so its time is not bounded by the limit: a safety clock of max(SAFETY_FACTOR * time_limit,
+time_limit + SAFETY_EXTRA) seconds stops a run whose root alone is that slow, and then an error is
+raised rather than a panel that would depend on the machine's speed.
+
 Randomness and selection probabilities. The MIP fixes a composition x (how many of each type);
 the panel takes x_t of the N_t members of type t uniformly at random, so volunteer i of type t is
 selected with probability exactly x_t / N_t. With option `tolerance` = tau > 0 the MIP is solved
@@ -73,25 +92,48 @@ S is complete (every composition within the bound) when info["compositions_compl
 from __future__ import annotations
 
 import math
-import time
 
 import mip
 import numpy as np
 
 from .distribution import Distribution
 from .errors import InfeasibleQuotas, InputError, Problem, SolverError
-from .intersections import DEFAULT_MAX_CELLS, DEFAULT_ORDER, IntersectionTable, intersection_tables
+from .intersections import (
+    DEFAULT_MAX_CELLS,
+    DEFAULT_ORDER,
+    IntersectionTable,
+    intersection_tables,
+)
 from .model import Instance, TypeSpace
 from .panel_model import PanelModel
 from .selection import Progress, SelectionResult, no_progress
 
-DEFAULT_TIME_LIMIT = 60.0
+DEFAULT_TIME_LIMIT = 60.0  # seconds of approximate budget, converted to a node limit
+NODES_PER_SECOND = 8.0  # branch-and-bound nodes per CPU second (calibration in the module docstring)
+MIN_NODES = 1
+SAFETY_FACTOR = 20.0  # the safety clock: this many times the budget ...
+SAFETY_EXTRA = 300.0  # ... and at least the budget plus this many seconds
 DEFAULT_MAX_COMPOSITIONS = 20
 DEFAULT_GAP = 1e-5  # relative optimality gap at which the solver stops
 # HiGHS branches on pseudocosts from the start instead of strong branching each variable 8 times first
 # (its default): the bound barely moves under branching here, and the nodes saved go to finding panels.
 HIGHS_MIN_RELIABLE = 0
-OPTIONS = {"warm_start", "order", "max_cells", "time_limit", "solver", "tolerance", "max_compositions", "gap"}
+HIGHS_TIME_LIMIT_STATUS = 13  # HighsModelStatus.kTimeLimit
+OPTIONS = {"warm_start", "order", "max_cells", "time_limit", "node_limit", "solver", "tolerance", "max_compositions", "gap"}
+
+
+class SafetyClockStop(SolverError):
+    """The safety clock stopped the solver before its node limit (the result would depend on the machine)."""
+
+
+def node_limit_for(time_limit: float) -> int:
+    """Branch-and-bound nodes standing for about `time_limit` seconds (NODES_PER_SECOND)."""
+    return max(MIN_NODES, int(round(NODES_PER_SECOND * time_limit)))
+
+
+def safety_seconds(time_limit: float) -> float:
+    """Wall-clock seconds after which a run is stopped with an error (see the module docstring)."""
+    return max(SAFETY_FACTOR * time_limit, time_limit + SAFETY_EXTRA)
 
 
 def _highs_option(model: mip.Model, name: str, value: int) -> None:
@@ -230,7 +272,7 @@ class DiversimaxModel:
                 with_var.append(cell)
             self._cells_of[table.categories] = np.array(with_var, dtype=np.int64)
         self.linear_cells = len(linear_terms)
-        self.cpu_seconds = 0.0  # process CPU time spent in solve() (the solver runs one thread)
+        self.nodes_used = 0  # branch-and-bound nodes over every solve so far
         self.total = 2 * (mip.xsum(self.excess) + mip.xsum(coef * n_c for coef, n_c in linear_terms))
         m.objective = mip.minimize(self.total)
 
@@ -239,11 +281,17 @@ class DiversimaxModel:
         """Number of excess variables (fillable cells whose excess is not identically 0 or linear)."""
         return len(self.excess)
 
-    def solve(self, time_limit: float) -> tuple[np.ndarray, mip.OptimizationStatus]:
-        """The best composition found within the time limit, and the solver's status."""
-        cpu = time.process_time()
-        status = self.model.optimize(max_seconds=max(time_limit, 0.01))
-        self.cpu_seconds += time.process_time() - cpu
+    def solve(self, node_limit: int, safety_limit: float) -> tuple[np.ndarray, mip.OptimizationStatus]:
+        """The best composition found within `node_limit` branch-and-bound nodes, and the solver's status.
+
+        Raises SolverError when the safety clock (`safety_limit` seconds) stopped the solver first:
+        where it stopped would depend on the machine's speed."""
+        status = self.model.optimize(max_seconds=safety_limit, max_nodes=max(int(node_limit), 1))
+        self.nodes_used += self.nodes or 0
+        if self._stopped_by_clock():
+            raise SafetyClockStop(f"Diversimax stopped at its safety time limit of {safety_limit:g} s before its work "
+                              f"limit of {node_limit} nodes, so the panel would depend on this machine's speed; "
+                              "lower the order or max_cells, or run it on a faster machine")
         if status == mip.OptimizationStatus.INFEASIBLE:
             raise InfeasibleQuotas("no panel meets every quota")
         if status not in (mip.OptimizationStatus.OPTIMAL, mip.OptimizationStatus.FEASIBLE):
@@ -268,6 +316,14 @@ class DiversimaxModel:
     def bound(self) -> float:
         """The solver's proven lower bound on the objective, rounded up to the objective grid."""
         return snap_up(float(self.model.objective_bound), self.grain)
+
+    def _stopped_by_clock(self) -> bool:
+        """True when HiGHS stopped at its time limit (model status kTimeLimit); CBC: never reported."""
+        solver = self.model.solver
+        try:
+            return int(solver._lib.Highs_getModelStatus(solver._model)) == HIGHS_TIME_LIMIT_STATUS
+        except AttributeError:
+            return False
 
     @property
     def nodes(self) -> int | None:
@@ -313,6 +369,7 @@ def _options(options: dict) -> dict:
         "order": int(options.get("order", DEFAULT_ORDER)),
         "max_cells": None if max_cells is None else int(max_cells),
         "time_limit": float(options.get("time_limit", DEFAULT_TIME_LIMIT)),
+        "node_limit": None if options.get("node_limit") is None else int(options["node_limit"]),
         "solver": str(options.get("solver", "highs")),
         "tolerance": float(options.get("tolerance", 0.0)),
         "max_compositions": int(options.get("max_compositions", DEFAULT_MAX_COMPOSITIONS)),
@@ -325,13 +382,20 @@ def select(instance: Instance, *, seed: int = 0, options: dict | None = None,
            progress: Progress = no_progress) -> SelectionResult:
     """Diversimax composition(s) with exact selection probabilities (see the module docstring).
 
-    Options: order (3), max_cells (100; None = every table), time_limit (60 s, for all solves),
+    Options: order (3), max_cells (100; None = every table), time_limit (about 60 s, for all solves;
+    converted to node_limit, which may be given instead: see "Determinism" in the module docstring),
     solver ("highs" | "cbc"), tolerance (0 = one optimal composition), max_compositions (20), gap,
-    warm_start (True: start the solver from a swap local search, kept if time runs out first).
+    warm_start (True: start the solver from a swap local search, kept if the solver finds nothing better).
     The solver is deterministic; `seed` only matters when panels are drawn from the result.
     """
     opts = _options(options or {})
-    started = time.perf_counter()
+    if not (math.isfinite(opts["time_limit"]) and opts["time_limit"] > 0):
+        raise InputError([Problem(f"the Diversimax time limit {opts['time_limit']} must be a number of seconds above 0.",
+                                  "Give a time limit such as 60.")])
+    node_limit = opts["node_limit"] if opts["node_limit"] is not None else node_limit_for(opts["time_limit"])
+    if node_limit < 1:
+        raise InputError([Problem(f"the Diversimax node limit {node_limit} must be at least 1.", "Give a node limit such as 480.")])
+    safety = safety_seconds(opts["time_limit"])
     types = instance.types
     tables = intersection_tables(instance, opts["order"], opts["max_cells"])
     progress(f"Diversimax: {len(tables)} intersection tables over {types.size} types")
@@ -346,7 +410,9 @@ def select(instance: Instance, *, seed: int = 0, options: dict | None = None,
         progress(f"Diversimax: local search start with objective {diversimax_objective(types, tables, start):.3f}")
     progress(f"Diversimax: {model.cells} fillable cells; solving")
     try:
-        best, status = model.solve(opts["time_limit"] - (time.perf_counter() - started))
+        best, status = model.solve(node_limit, safety)
+    except SafetyClockStop:
+        raise
     except SolverError:
         if not opts["warm_start"]:
             raise
@@ -355,7 +421,7 @@ def select(instance: Instance, *, seed: int = 0, options: dict | None = None,
     bound = model.bound if math.isfinite(model.bound) else 0.0
     bound = min(max(bound, 0.0), objective)
     gap = max((objective - bound) / objective, 0.0) if objective > 1e-9 else 0.0
-    solve_seconds = time.perf_counter() - started
+    stopped_by = "optimal" if status == mip.OptimizationStatus.OPTIMAL else "node limit"
     progress(f"Diversimax: objective {objective:.3f}, gap {100 * gap:.3g}% ({status.name})")
 
     found, complete = [best], None  # None: no search for further compositions
@@ -363,17 +429,19 @@ def select(instance: Instance, *, seed: int = 0, options: dict | None = None,
         model.cap_objective(objective * (1 + opts["tolerance"]))
         complete = False
         while len(found) < opts["max_compositions"]:
-            left = opts["time_limit"] - (time.perf_counter() - started)
+            left = node_limit - model.nodes_used
             if left <= 0:
                 break
             model.exclude(found[-1])
             try:
-                composition, _ = model.solve(left)
+                composition, _ = model.solve(left, safety)
             except InfeasibleQuotas:
                 complete = True  # no other composition within the bound
                 break
+            except SafetyClockStop:
+                raise
             except SolverError:
-                break  # time ran out before another composition was found
+                break  # the node budget ran out before another composition was found
             found.append(composition)
         progress(f"Diversimax: {len(found)} composition(s) within {100 * opts['tolerance']:.3g}% of the best")
 
@@ -385,7 +453,10 @@ def select(instance: Instance, *, seed: int = 0, options: dict | None = None,
         "gap": gap,
         "lower_bound": bound,
         "solver": opts["solver"],
-        "solve_seconds": solve_seconds,
+        "stopped_by": stopped_by,
+        "time_limit": opts["time_limit"],
+        "node_limit": node_limit,
+        "nodes_per_second": NODES_PER_SECOND,
         "order": opts["order"],
         "max_cells": opts["max_cells"],
         "tables": len(tables),
@@ -394,7 +465,7 @@ def select(instance: Instance, *, seed: int = 0, options: dict | None = None,
         "excess_variables": model.cells,
         "linear_cells": model.linear_cells,
         "nodes": model.nodes,
-        "solver_cpu_seconds": model.cpu_seconds,
+        "nodes_used": model.nodes_used,
         "types": int(types.size),
         "compositions": len(found),
         "composition_objectives": objectives,

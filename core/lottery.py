@@ -443,9 +443,7 @@ def file_hashes(instance: Instance, files: dict[str, str | Path | bytes] | None 
             data = bytes(given)
         elif given is not None and Path(given).is_file():
             data = Path(given).read_bytes()
-        name = instance.sources.get(role)
-        if name is None and isinstance(given, (str, Path)):
-            name = str(given)
+        name = Path(given).name if isinstance(given, (str, Path)) else instance.sources.get(role)
         out[role] = {"file": name, "sha256": hashlib.sha256(data).hexdigest() if data is not None else None}
     return out
 
@@ -464,21 +462,33 @@ def commitment(instance: Instance, algorithm: str, options: dict | None = None,
 def audit_record(instance: Instance, *, algorithm: str, options: dict | None, seed: int, panel: Sequence[int],
                  lottery: TransparentLottery | None = None, ticket: int | None = None,
                  public_numbers: Sequence[int | str] | None = None,
-                 files: dict[str, str | Path | bytes] | None = None) -> dict:
-    """Everything needed to check and replay a draw, as a JSON-ready dict (`files`: see file_hashes)."""
+                 files: dict[str, str | Path | bytes] | None = None,
+                 hashes: dict[str, dict[str, str | None]] | None = None,
+                 algorithm_seed: int | None = None, id_column: str | None = None) -> dict:
+    """Everything needed to check and replay a draw, as a JSON-ready dict.
+
+    `files`: see file_hashes; `hashes`: entries {"file", "sha256"} already computed (the app keeps the
+    hashes of the bytes uploaded), which take precedence. `algorithm_seed`: the seed the algorithm ran
+    with (default: the lottery's seed, else `seed`)."""
+    if algorithm_seed is None:
+        algorithm_seed = lottery.seed if lottery is not None else seed
     record: dict = {
         "library_version": __version__,
         "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "instance_sha256": instance.fingerprint(),
-        "input_files": file_hashes(instance, files),
+        "input_files": {**file_hashes(instance, files), **(hashes or {})},
         "n": instance.n,
         "k": instance.k,
+        "household": list(instance.household),
         "algorithm": algorithm,
         "options": json.loads(_canonical_json(options or {})),
+        "algorithm_seed": int(algorithm_seed),
         "seed": int(seed),
         "panel_rows": [int(i) for i in panel],
         "panel_ids": [instance.ids[int(i)] for i in panel],
     }
+    if id_column:
+        record["id_column"] = id_column
     if public_numbers is not None:
         record["seed_source"] = {"public_numbers": [str(x).strip() for x in public_numbers], "rule": SEED_RULE}
     if lottery is not None:
@@ -493,11 +503,48 @@ def audit_record(instance: Instance, *, algorithm: str, options: dict | None, se
     return record
 
 
-def replay(record: dict, instance: Instance, result: SelectionResult | Distribution) -> list[int]:
-    """Re-run the draw an audit record describes and return its panel; raise ReplayMismatch when
-    the instance, the seed from public numbers, the ticket table or the panel differ."""
+ROLE_NAMES = {"pool": "pool file", "quotas": "quota file", "background": "background file"}
+
+
+def check_file_hashes(record: dict, actual: dict[str, dict[str, str | None]]) -> None:
+    """Raise ReplayMismatch at the first input file whose recorded SHA-256 differs from `actual`'s
+    (or cannot be compared because the file was not given). Roles recorded without a hash are skipped."""
+    for role, entry in (record.get("input_files") or {}).items():
+        expected = (entry or {}).get("sha256")
+        if not expected:
+            continue
+        what = ROLE_NAMES.get(role, f"{role} file")
+        found = (actual.get(role) or {}).get("sha256")
+        if found is None:
+            raise ReplayMismatch(f"the {what} '{entry.get('file')}' is recorded with SHA-256 {expected[:12]}…, "
+                                 "but no such file was given to check it against")
+        if found != expected:
+            name = (actual.get(role) or {}).get("file") or "given"
+            raise ReplayMismatch(f"the {what} '{name}' differs from the recorded '{entry.get('file')}' (SHA-256 "
+                                 f"{found[:12]}… instead of {expected[:12]}…): it was changed or saved again")
+
+
+def first_panel_difference(recorded: Sequence[str], replayed: Sequence[str]) -> str:
+    """Where two panels (lists of ids) first differ, in words."""
+    missing = [i for i in recorded if i not in set(replayed)]
+    extra = [i for i in replayed if i not in set(recorded)]
+    if missing or extra:
+        return (f"replaying the draw gives another panel: the record has id '{missing[0] if missing else '-'}', "
+                f"the replay has id '{extra[0] if extra else '-'}' instead ({len(missing)} of {len(recorded)} differ)")
+    return "replaying the draw gives the same volunteers in another order"
+
+
+def replay(record: dict, instance: Instance, result: SelectionResult | Distribution,
+           files: dict[str, str | Path | bytes] | None = None,
+           hashes: dict[str, dict[str, str | None]] | None = None) -> list[int]:
+    """Re-run the draw an audit record describes and return its panel; raise ReplayMismatch naming the
+    first difference: an input file's hash (from `hashes`, else computed from `files` or the files named
+    in instance.sources), the instance, the algorithm, the seed from public numbers, the ticket table,
+    the ticket, or the panel."""
+    check_file_hashes(record, {**file_hashes(instance, files), **(hashes or {})})
     if record["instance_sha256"] != instance.fingerprint():
-        raise ReplayMismatch("the instance differs from the one in the audit record (fingerprints differ)")
+        raise ReplayMismatch("the pool, quotas, k or households differ from those in the audit record "
+                             "(instance fingerprints differ)")
     algorithm = getattr(result, "algorithm", record["algorithm"])
     if algorithm != record["algorithm"]:
         raise ReplayMismatch(f"the record is of algorithm '{record['algorithm']}', the result of '{algorithm}'")
@@ -515,6 +562,7 @@ def replay(record: dict, instance: Instance, result: SelectionResult | Distribut
         panel = lottery.draw_ticket(int(lot["ticket"]))
     else:
         panel = draw_panel(result, seed)
-    if [instance.ids[i] for i in panel] != list(record["panel_ids"]):
-        raise ReplayMismatch("replaying the draw gives another panel than the recorded one")
+    replayed = [instance.ids[i] for i in panel]
+    if replayed != list(record["panel_ids"]):
+        raise ReplayMismatch(first_panel_difference(list(record["panel_ids"]), replayed))
     return panel

@@ -17,7 +17,7 @@ from .feasibility import FeasibilityReport
 from .generator import proportional_quotas
 from .model import Instance, Quota
 from .summary import category_overview, volunteers_per_value
-from .validation import QuotaContext
+from .validation import MAX_QUOTA_BOUND, QuotaContext
 
 EDITED_TABLE = "quota table"
 OK = "ok"
@@ -78,7 +78,12 @@ def quotas_from_table(instance: Instance, table: pd.DataFrame) -> list[Quota]:
         for column in ("min", "max"):
             value = row[column]
             number = _whole(value)
-            if number is None:
+            if number is not None and number > MAX_QUOTA_BOUND:
+                problems.append(Problem(f"{q.label}: {column} {value!r} is above {MAX_QUOTA_BOUND:,}.",
+                                        f"Enter at most the panel size (the loaded value was {getattr(q, column)}).",
+                                        file=EDITED_TABLE, row=i + 1, column=column))
+                number = None
+            elif number is None:
                 problems.append(Problem(f"{q.label}: {column} is {'empty' if _blank(value) else repr(value)}, not a whole number.",
                                         f"Enter a whole number of seats (the loaded value was {getattr(q, column)}).",
                                         file=EDITED_TABLE, row=i + 1, column=column))

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .errors import InputError, Problem
 from .model import Instance, Quota
+from .validation import MAX_QUOTA_BOUND
 
 FORMAT = "sortition-workbench scenarios"
 VERSION = 1
@@ -87,9 +88,9 @@ def scenarios_from_json(data: bytes | str, file_name: str, instance: Instance) -
                                         "Load the pool the scenarios were made for, or remove that quota."))
                 continue
             low, high = quota.get("min"), quota.get("max")
-            if not all(isinstance(b, int) and not isinstance(b, bool) for b in (low, high)):
+            if not all(isinstance(b, int) and not isinstance(b, bool) and 0 <= b <= MAX_QUOTA_BOUND for b in (low, high)):
                 problems.append(problem(f"{where} ('{name}'): {'='.join(key)} has min {low!r} and max {high!r}.",
-                                        "Use whole numbers for min and max."))
+                                        f"Use whole numbers from 0 to {MAX_QUOTA_BOUND:,} for min and max."))
                 continue
             bounds[key] = (low, high)
         quotas = tuple(replace(q, min=bounds[key][0], max=bounds[key][1]) if key in bounds else q

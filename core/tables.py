@@ -2,7 +2,10 @@
 
 `read_table` never guesses silently: a file read in another encoding than UTF-8, rows that are
 skipped and similar decisions come back as warning `Problem`s; a file that is not a table at all
-raises `InputError` naming the file. Problems that concern single cells (duplicate column names,
+raises `InputError` naming the file. Files beyond the limits of core.io.limits (size, rows, columns,
+an .xlsx's uncompressed size) are refused before they are parsed. Text with NUL bytes at every other
+position is read as UTF-16 even without a byte-order mark; a quote that is never closed is named
+with the line it opens on; an .xlsx whose first sheet is empty is read from its first sheet with data. Problems that concern single cells (duplicate column names,
 rows with more cells than the header) are collected in `Table.problems` so that the loader can
 report them together with everything else it finds.
 """
@@ -11,20 +14,33 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import InputError, Problem
+from .io.limits import (
+    MAX_COLUMNS,
+    MAX_ROWS,
+    check_file_size,
+    check_line_count,
+    check_workbook_zip,
+    too_many_columns,
+    too_many_rows,
+)
 
 # Characters that may appear in text read as cp1252 besides letters: if a file decodes to
 # anything else (box drawing, superscripts, control characters...) the guess is not trusted.
 _PLAUSIBLE_SYMBOLS = set("°€£¥§«»‘’‚“”„–—…·•©®™ªº¿¡½¼¾×÷±µ¢¤¦¨¯´¸¬ \u00a0")
 _DELIMITERS = [",", ";", "\t", "|"]
 _XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+# Unicode categories Cc (C0, DEL, C1 controls) except tab, CR, LF, and Cs (lone surrogates)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_ROW_SLACK = 100  # blank lines and a header allowed beyond MAX_ROWS
 
 
 def normalise_header(name: str) -> str:
@@ -89,6 +105,7 @@ def read_table(source: str | Path | bytes, name: str | None = None) -> Table:
             raise InputError([Problem(f"cannot read the file ({error.strerror or error}).",
                                       "Check the path and the file's permissions.", file=label)]) from None
 
+    check_file_size(data, label)
     if not data.strip():
         raise InputError([Problem("the file is empty.", "Choose a file with a header row and one row per line.", file=label)])
     if data.startswith(b"\xd0\xcf\x11\xe0"):
@@ -98,6 +115,7 @@ def read_table(source: str | Path | bytes, name: str | None = None) -> Table:
     if data.startswith(b"PK\x03\x04") or suffix in _XLSX_SUFFIXES:
         cells = _xlsx_cells(data, label, warnings)
     else:
+        check_line_count(data, label)
         text = _decode(data, label, warnings)
         cells = _csv_cells(text, label)
     return _to_table(cells, label, warnings)
@@ -119,7 +137,15 @@ def _decode(data: bytes, label: str, warnings: list[Problem]) -> str:
         warnings.append(_encoding_warning(label, "UTF-16"))
         return _checked_text(text, label)
     text = _try_decode(data, "utf-8")
-    if text is not None:
+    if text is not None and "\x00" not in text:
+        return _checked_text(text, label)
+    utf16 = _utf16_without_bom(data)
+    if utf16 is not None:
+        text = _try_decode(data, utf16)
+        if text is None:
+            raise _not_a_table(label, f"it looks like {utf16.upper()} text without a byte-order mark but is not valid UTF-16; "
+                                      "save it as CSV UTF-8")
+        warnings.append(_encoding_warning(label, f"{utf16.upper()} (UTF-16 without a byte-order mark)"))
         return _checked_text(text, label)
     if b"\x00" in data:
         raise _not_a_table(label, "it contains binary data")
@@ -137,6 +163,20 @@ def _decode(data: bytes, label: str, warnings: list[Problem]) -> str:
     return _checked_text(text, label)
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+    """'utf-16-le' / 'utf-16-be' when NUL bytes sit at (nearly) every odd / even position, as they do
+    in UTF-16 text of mostly Latin letters, else None."""
+    half = len(data) // 2
+    if half == 0 or len(data) % 2:
+        return None
+    odd, even = data[1::2].count(0), data[0::2].count(0)
+    if odd >= 0.3 * half and even <= 0.02 * half:
+        return "utf-16-le"
+    if even >= 0.3 * half and odd <= 0.02 * half:
+        return "utf-16-be"
+    return None
+
+
 def _try_decode(data: bytes, encoding: str) -> str | None:
     try:
         return data.decode(encoding)
@@ -150,7 +190,8 @@ def _plausible(text: str) -> bool:
 
 
 def _guess_encoding(data: bytes) -> tuple[str, str] | None:
-    from charset_normalizer import from_bytes  # imported here: only unusual files need it
+    # imported here: only unusual files need it
+    from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
     if best is None:
@@ -169,25 +210,60 @@ def _encoding_warning(label: str, encoding: str) -> Problem:
 
 def _checked_text(text: str, label: str) -> str:
     """Reject text with control characters: it is a binary file, not a table."""
-    for ch in text:
-        if ch not in "\t\r\n" and unicodedata.category(ch) in ("Cc", "Cs"):
-            raise _not_a_table(label, "it contains binary data")
+    if _CONTROL.search(text):
+        raise _not_a_table(label, "it contains binary data")
     return text
 
 
 def _csv_cells(text: str, label: str) -> list[list[str]]:
-    lines = text.splitlines()
-    header_line = next((line for line in lines if line.strip()), "")
+    """The CSV's rows of cells (delimiter from the header line); refuses more than MAX_ROWS rows or
+    MAX_COLUMNS cells in a row, and names the line of a quote that is never closed."""
+    header_line = next((line for line in io.StringIO(text) if line.strip()), "")
     delimiter = max(_DELIMITERS, key=header_line.count) if any(d in header_line for d in _DELIMITERS) else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    rows: list[list[str]] = []
+    first_line = last_start = 1  # the line the row being read starts on, and the last row's
+    shared = _shared_text()
     try:
-        return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)]
+        for row in reader:
+            if len(row) > MAX_COLUMNS:
+                raise too_many_columns(label, len(row), first_line)
+            if len(rows) >= MAX_ROWS + _ROW_SLACK:
+                raise too_many_rows(label)
+            rows.append(shared(row))
+            last_start, first_line = first_line, reader.line_num + 1
     except csv.Error as error:
         raise _not_a_table(label, f"the CSV text cannot be split into cells ({error})") from None
+    if rows and reader.line_num > last_start and _unclosed_quote(text.splitlines()[last_start - 1:]):
+        raise InputError([Problem(f"the quote (\") opened on line {last_start} is never closed, so every line after it "
+                                  "was read as one cell.", "Close the quote or delete it, then load the file again.",
+                                  file=label, row=last_start)])
+    return rows
+
+
+def _shared_text():
+    """A function turning a row of cells into stripped text cells, one object per distinct text:
+    a pool repeats its values (gender, age band...) on every row, and one copy each saves most of
+    the memory of a large file."""
+    seen: dict[str, str] = {}
+    keep = seen.setdefault
+
+    def shared(row: list[str]) -> list[str]:
+        return [keep(cell, cell) for cell in map(str.strip, row)]
+
+    return shared
+
+
+def _unclosed_quote(lines: list[str]) -> bool:
+    """True when the text of the last row (its lines) holds an odd number of quote characters."""
+    return sum(line.count('"') for line in lines) % 2 == 1
 
 
 def _xlsx_cells(data: bytes, label: str, warnings: list[Problem]) -> list[list[str]]:
+    """The cells of the workbook's first sheet, or of its first sheet with data when the first is empty."""
     import openpyxl  # imported here: only .xlsx files need it
 
+    check_workbook_zip(data, label)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds of errors on damaged workbooks
@@ -196,12 +272,45 @@ def _xlsx_cells(data: bytes, label: str, warnings: list[Problem]) -> list[list[s
         sheets = workbook.worksheets
         if not sheets:
             raise _not_a_table(label, "the workbook has no sheet")
-        if len(sheets) > 1:
-            warnings.append(Problem(f"the workbook has {len(sheets)} sheets; only the first, '{sheets[0].title}', was read.",
-                                    "Put the table on the first sheet if that is not it.", file=label, severity="warning"))
-        return [[_cell_text(value) for value in row] for row in sheets[0].iter_rows(values_only=True)]
+        cells = _sheet_cells(sheets[0], label)
+        others = [sheet for sheet in sheets[1:] if _sheet_cells(sheet, label, limit=5)]
+        if not cells and others:
+            warnings.append(Problem(f"the first sheet, '{sheets[0].title}', is empty; the table was read from sheet "
+                                    f"'{others[0].title}'.", "Nothing to do if that is the pool; otherwise put the table on "
+                                    "the first sheet.", file=label, severity="warning"))
+            return _sheet_cells(others[0], label)
+        if others:
+            names = ", ".join(f"'{sheet.title}'" for sheet in others)
+            warnings.append(Problem(f"the workbook has {len(sheets)} sheets; only the first, '{sheets[0].title}', was read "
+                                    f"(sheet(s) {names} also hold data).",
+                                    "If the table is on another sheet, move it to the first sheet or save that sheet as CSV.",
+                                    file=label, severity="warning"))
+        return cells
     finally:
         workbook.close()
+
+
+def _sheet_cells(sheet: object, label: str, limit: int | None = None) -> list[list[str]]:
+    """A sheet's rows as text cells, trailing empty cells and rows dropped; refuses more than
+    MAX_ROWS rows or MAX_COLUMNS cells. The declared dimensions are ignored (they may claim a
+    million rows), so only cells the sheet holds are read. `limit`: read at most that many rows."""
+    sheet.reset_dimensions()
+    rows: list[list[str]] = []
+    shared = _shared_text()
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if limit is not None and number > limit:
+            break
+        if number > MAX_ROWS + _ROW_SLACK:
+            raise too_many_rows(label)
+        row = shared([_cell_text(value) for value in values])
+        while row and not row[-1].strip():
+            row.pop()
+        if len(row) > MAX_COLUMNS:
+            raise too_many_columns(label, len(row), number)
+        rows.append(row)
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
 
 
 def _cell_text(value: object) -> str:
@@ -221,7 +330,7 @@ def _cell_text(value: object) -> str:
 
 def _to_table(cells: list[list[str]], label: str, warnings: list[Problem]) -> Table:
     """Header + stripped cells -> Table; blank rows dropped, duplicate and unnamed columns reported."""
-    cells = [[str(c).strip() for c in row] for row in cells]
+    cells = [list(map(str.strip, row)) for row in cells]
     numbered = [(i + 1, row) for i, row in enumerate(cells) if any(row)]
     if not numbered:
         raise _not_a_table(label, "it has no rows with content")
@@ -232,14 +341,16 @@ def _to_table(cells: list[list[str]], label: str, warnings: list[Problem]) -> Ta
     # Columns named by the header; trailing unnamed columns with no data are spreadsheet leftovers.
     width = max(len(row) for _, row in numbered)
     header = header + [""] * (width - len(header))
+    grid = np.array([row if len(row) == width else row + [""] * (width - len(row)) for _, row in body],
+                    dtype=object).reshape(len(body), width)
+    filled = grid != ""
     keep: list[int] = []
     seen: dict[str, int] = {}
     duplicates: dict[str, list[str]] = {}
     for j, name in enumerate(header):
-        has_data = any(j < len(row) and row[j] for _, row in body)
         if not name:
-            if has_data:
-                first = next(n for n, row in body if j < len(row) and row[j])
+            if filled[:, j].any():
+                first = body[int(np.argmax(filled[:, j]))][0]
                 problems.append(Problem(f"column {j + 1} has data but no name in the header.",
                                         "Give the column a name in the header row or delete its cells.",
                                         file=label, row=first))
@@ -263,9 +374,5 @@ def _to_table(cells: list[list[str]], label: str, warnings: list[Problem]) -> Ta
         problems.append(Problem(f"{len(blank_inside)} empty row(s) skipped (first: row {blank_inside[0]}).",
                                 "Nothing to do if they were meant to be empty.", file=label, severity="warning"))
     names = [header[j] for j in keep]
-    data = []
-    for number, row in body:
-        row = row + [""] * (width - len(row))
-        data.append([row[j] for j in keep])
-    frame = pd.DataFrame(data, columns=names, dtype=str)
+    frame = pd.DataFrame({name: grid[:, j] for name, j in zip(names, keep)}, columns=names, dtype=str)
     return Table(name=label, rows=frame, row_numbers=[n for n, _ in body], header_row=header_row, problems=problems)

@@ -20,6 +20,9 @@ from .errors import Problem
 from .model import Instance, Quota
 
 MAX_CELL_PROBLEMS = 10  # per column; more empty cells are summarised in one problem
+# A quota bound above this cannot be meant (a pool has at most core.io.limits.MAX_ROWS volunteers);
+# refusing it here keeps 10^30 out of the integer arrays the solvers use.
+MAX_QUOTA_BOUND = 1_000_000
 
 _WHOLE_NUMBER = re.compile(r"^[+-]?\d+(\.0*)?$")
 
@@ -92,7 +95,7 @@ def check_k(k: object, n: int) -> list[Problem]:
 
 
 def check_bounds(quotas: list[Quota], context: QuotaContext) -> list[Problem]:
-    """Negative bounds, min > max, min_flex above min, max_flex below max."""
+    """Negative bounds, bounds above MAX_QUOTA_BOUND, min > max, min_flex above min, max_flex below max."""
     problems = []
     for i, q in enumerate(quotas):
         where = dict(file=context.file, row=context.row(i))
@@ -100,6 +103,10 @@ def check_bounds(quotas: list[Quota], context: QuotaContext) -> list[Problem]:
             if bound is not None and bound < 0:
                 problems.append(Problem(f"{q.label}: {role} is {bound}, below 0.", f"Make the {role} 0 or more.",
                                         column=context.column(role), **where))
+            elif bound is not None and bound > MAX_QUOTA_BOUND:
+                problems.append(Problem(f"{q.label}: {role} is {_short_number(bound)}, above {MAX_QUOTA_BOUND:,}.",
+                                        f"No panel has that many seats: make the {role} at most the panel size k "
+                                        "(a max of k means no upper limit).", column=context.column(role), **where))
         if q.min > q.max:
             problems.append(Problem(f"{q.label}: min {q.min} is above max {q.max}.",
                                     "Make the min at most the max.", column=context.column("min"), **where))
@@ -112,6 +119,12 @@ def check_bounds(quotas: list[Quota], context: QuotaContext) -> list[Problem]:
                                     f"max_flex is how high a repair may move the max: make it at least {q.max}, or leave it empty.",
                                     column=context.column("max_flex"), **where))
     return problems
+
+
+def _short_number(value: int) -> str:
+    """A whole number as written, or as 1.0e+30 when it is longer than 15 digits."""
+    text = str(value)
+    return text if len(text) <= 15 else f"{float(value):.1e}"
 
 
 def check_duplicate_quotas(quotas: list[Quota], context: QuotaContext) -> list[Problem]:

@@ -14,6 +14,7 @@ from core.metrics import panel_seats, seat_report
 from core.validation import parse_whole_number
 from ui import state
 from ui.algorithms import options_for, options_record
+from ui.audit import verify_section
 from ui.layout import page_setup, share_columns, table_height
 from ui.lottery import lottery_for
 from ui.messages import show_error
@@ -35,6 +36,7 @@ if not with_distribution:
     st.info("No distribution computed yet for these quotas. Run a fair algorithm (leximin, maximin, nash, …) on the "
             "Compare page first. (Legacy has no distribution: it draws one panel at a time.)")
     st.page_link("pages/2_Compare.py", label="Go to Compare", icon=":material/compare_arrows:")
+    verify_section(instance)
     st.stop()
 
 names = list(with_distribution)
@@ -102,7 +104,8 @@ if st.button("Draw the panel", type="primary"):
             seed = secrets.randbelow(2**63)
         ticket, panel = lottery.draw(seed)
         record = audit_record(instance, algorithm=algorithm, options=options_record(options), seed=seed,
-                              panel=panel, lottery=lottery, ticket=ticket, public_numbers=public)
+                              panel=panel, lottery=lottery, ticket=ticket, public_numbers=public,
+                              hashes=state.input_files())
         state.draws().append({"algorithm": algorithm, "M": M, "seed": seed, "ticket": ticket,
                               "panel": panel, "record": record, "fingerprint": instance.fingerprint()})
     except InputError as error:
@@ -140,3 +143,5 @@ if draw is not None:
     st.caption("The audit record holds everything needed to replay this draw: the fingerprint of the pool and "
                "quotas, the algorithm and its options, the ticket table's commitment, the seed and the ticket.")
     after_the_draw(instance, draw, options)
+
+verify_section(instance)

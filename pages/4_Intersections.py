@@ -55,10 +55,12 @@ max_cells = int(controls[1].number_input("Skip tables over (cells)", min_value=2
                                          step=10, key="dmax_max_cells",
                                          help="Tables with more cells are left out of Diversimax's objective "
                                               "(the published method skips tables over 100 cells)."))
-time_limit = int(controls[2].slider("Time limit (s)", min_value=2, max_value=120,
+time_limit = int(controls[2].slider("Work budget (≈ s)", min_value=2, max_value=120,
                                     value=int(APP_OPTIONS.get("diversimax", {}).get("time_limit", 30)),
                                     key="dmax_time_limit",
-                                    help="The solver stops here and reports how far from optimal it may be."))
+                                    help="About this many seconds of solver work, counted in branch-and-bound "
+                                         "nodes rather than on the clock, so the same seed always gives the same "
+                                         "panel; the gap from optimal is reported."))
 seed = int(controls[3].number_input("Random seed", min_value=0, max_value=2**31 - 1, value=2021, step=1,
                                     key="intersections_seed",
                                     help="Used to run the algorithms and to draw panels; recorded with the results."))

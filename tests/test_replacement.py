@@ -254,6 +254,22 @@ def test_cli_replace_writes_the_documented_json(drawn) -> None:
     assert json.loads(again.read_text())["replacements"] == result["replacements"]
 
 
+def test_cli_replay_reproduces_a_replacement_draw_and_names_a_changed_file(drawn, capsys) -> None:
+    folder, pool, quotas, ids = drawn
+    pd.DataFrame({"id": ids[:2]}).to_csv(folder / "declined.csv", index=False)
+    out = folder / "replace.json"
+    assert main(replace_args(folder, pool, quotas, "declined.csv") + ["--json", str(out)]) == 0
+    files = ["--pool", str(pool), "--quotas", str(quotas), "--panel", str(folder / "selected.csv")]
+    capsys.readouterr()
+    assert main(["replay", "--audit", str(out), *files, "--declined", str(folder / "declined.csv")]) == 0
+    assert "reproduces" in capsys.readouterr().out
+    pd.DataFrame({"id": ids[1:3]}).to_csv(folder / "other_declined.csv", index=False)
+    assert main(["replay", "--audit", str(out), *files, "--declined", str(folder / "other_declined.csv")]) == 2
+    assert "declined" in capsys.readouterr().err
+    assert main(["replay", "--audit", str(out), "--pool", str(pool), "--quotas", str(quotas)]) == 2
+    assert "no such file was given" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("rows, message", [
     (["nobody"], "declined.csv, row 2, column 'id': id 'nobody' is not in the pool"),
     (["PANEL0", "PANEL0"], "declined.csv, row 3, column 'id': duplicate id"),

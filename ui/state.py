@@ -10,6 +10,7 @@ Keys (all set through the functions below, never written directly by pages):
     "result_seeds"      {algorithm name: seed the stored result was computed with}
     "scenarios"         {name: Scenario} named quota sets
     "draws"             list of lottery draw records (dicts), newest last
+    "input_files"       {"pool"/"quotas": {"file", "sha256"}} of the bytes loaded, for audit records
 
 A new page starts with `instance = require_instance()`: it stops the page with a link to Home
 when no pool is loaded yet.
@@ -46,8 +47,10 @@ def source() -> str:
     return st.session_state.get("source", "")
 
 
-def set_loaded(instance: Instance, extra: dict[str, Any] | None, source_label: str) -> None:
-    """Make a freshly loaded instance current; results and draws of the previous pool are dropped."""
+def set_loaded(instance: Instance, extra: dict[str, Any] | None, source_label: str,
+               files: dict[str, dict[str, str]] | None = None) -> None:
+    """Make a freshly loaded instance current; results and draws of the previous pool are dropped.
+    `files`: the SHA-256 of the files loaded (ui.audit.upload_hashes / example_hashes)."""
     st.session_state["instance"] = instance
     st.session_state["loaded_instance"] = instance
     st.session_state["extras"] = dict(extra or {"background": None, "letters": None, "description": ""})
@@ -55,6 +58,12 @@ def set_loaded(instance: Instance, extra: dict[str, Any] | None, source_label: s
     st.session_state["results"] = {}
     st.session_state["results_for"] = instance.fingerprint()
     st.session_state["draws"] = []
+    st.session_state["input_files"] = dict(files or {})
+
+
+def input_files() -> dict[str, dict[str, str]]:
+    """The SHA-256 of the files the current pool was loaded from (empty when unknown)."""
+    return st.session_state.get("input_files") or {}
 
 
 def set_instance(instance: Instance) -> None:

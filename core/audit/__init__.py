@@ -1,0 +1,1 @@
+"""Checking published draws: replaying an audit record against the files it names."""

@@ -1,0 +1,1 @@
+"""Reading what comes in: files (limits checked before parsing) and command-line numbers."""
