@@ -78,6 +78,8 @@ import time
 import mip
 import numpy as np
 
+from .cancel import check as check_cancelled
+from .cancel import interrupt_solver
 from .distribution import Distribution
 from .errors import InfeasibleQuotas, InputError, Problem, SolverError
 from .intersections import DEFAULT_MAX_CELLS, DEFAULT_ORDER, IntersectionTable, intersection_tables
@@ -242,7 +244,9 @@ class DiversimaxModel:
     def solve(self, time_limit: float) -> tuple[np.ndarray, mip.OptimizationStatus]:
         """The best composition found within the time limit, and the solver's status."""
         cpu = time.process_time()
-        status = self.model.optimize(max_seconds=max(time_limit, 0.01))
+        with interrupt_solver(self.model):  # Stop ends the solve at its next node (core.cancel)
+            status = self.model.optimize(max_seconds=max(time_limit, 0.01))
+        check_cancelled()
         self.cpu_seconds += time.process_time() - cpu
         if status == mip.OptimizationStatus.INFEASIBLE:
             raise InfeasibleQuotas("no panel meets every quota")
