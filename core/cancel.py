@@ -118,5 +118,10 @@ def interrupt_solver(model: Any) -> Iterator[None]:
     lib.Highs_startCallback(handle, lib.kHighsCallbackMipInterrupt)
     try:
         yield
+    except Exception:
+        # python-mip has no status for HiGHS's "interrupted" (it raises KeyError reading it)
+        if token.cancelled:
+            raise Cancelled(token.reason) from None
+        raise
     finally:
         lib.Highs_stopCallback(handle, lib.kHighsCallbackMipInterrupt)
