@@ -84,6 +84,7 @@ if run_clicked:
         st.stop()
     state.set_compare_run(start_compare_run(instance, chosen, seed, options))
     st.session_state["compare_harvested"] = 0
+    st.rerun()  # draw the page again with the run under way (Run disabled, Stop shown)
 
 # results of the run (as each algorithm finishes), kept only when they belong to the quotas shown
 current_run = state.compare_run()
@@ -128,8 +129,13 @@ def draw_run(compare_run, fingerprint: str) -> None:
                        help="Ends the run after the solver call under way; finished results are kept.")
     if view.note:
         box.warning(view.note, icon=":material/history:")
-    box.progress(view.fraction, text=view.bar_text)
-    box.markdown("\n".join(f"- {line}" for line in view.lines))
+    lines = "\n".join(f"- {line}" for line in view.lines)
+    if compare_run.running or compare_run.token.cancelled or compare_run.count("failed"):
+        if compare_run.running and not compare_run.token.cancelled:
+            box.progress(view.fraction, text=view.bar_text)
+        box.markdown(lines)
+    else:  # a run that went as planned folds away, leaving the results in view
+        box.expander("Each algorithm's time").markdown(lines)
 
 
 run_status()
@@ -146,8 +152,8 @@ if stale or outdated:
     if outdated:
         parts.append(f"{', '.join(outdated)} with other options (e.g. another Diversimax time limit)")
     st.caption(f"Not shown as current: {'; '.join(parts)}. Press **Run** to compute them for what is shown.")
-shown = {name: result for name, result in state.results().items()
-         if name in chosen and name not in outdated}
+current_results = state.results()
+shown = {name: current_results[name] for name in chosen if name in current_results and name not in outdated}
 if not shown:
     if current_run is None or not current_run.running:
         st.info("Press **Run** to compute the selection probabilities of the chosen algorithms.")

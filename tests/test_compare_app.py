@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 from core.examples import load_example
 from core.views.compare_plan import (
     QUICK_SET_ABOVE_TYPES,
+    RATE,
     algorithm_fraction,
     default_choice,
     expected_seconds,
@@ -201,7 +202,9 @@ def test_large_pools_start_with_the_quick_set_and_say_how_long_the_others_take()
 # ---- the plan, without the app ------------------------------------------------------------------
 
 def test_expected_times_follow_the_documented_rule():
-    assert expected_seconds("leximin", 200) == pytest.approx(2 * expected_seconds("leximin", 100))
+    a, b = RATE["leximin"]
+    assert expected_seconds("leximin", 200) == pytest.approx(a * 2 ** b)
+    assert expected_seconds("leximin", 146) == pytest.approx(3.7, rel=0.02)  # the climate_300 run it was fitted on
     assert expected_seconds("diversimax", 500, time_limit=10) == 10
     offered = ["legacy", "maximin", "leximin", "nash", "diversimax", "uniform", "goldilocks"]
     assert default_choice(offered, QUICK_SET_ABOVE_TYPES) == offered

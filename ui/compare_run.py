@@ -70,8 +70,12 @@ def run_view(compare_run: CompareRun, fingerprint: str) -> RunView:
         failed = compare_run.count("failed")
         title = f"Ran {total} algorithm(s) in {elapsed}" + (f", {failed} failed" if failed else "")
     current = next((item for item in compare_run.items if item.status == "running"), None)
-    bar_text = (f"{current.name}: {format_seconds(current.elapsed)} of about {format_seconds(current.expected_seconds)}"
-                if current is not None and not compare_run.token.cancelled else title)
+    if current is not None and not compare_run.token.cancelled:
+        bar_text = f"{current.name}: {format_seconds(current.elapsed)} of about {format_seconds(current.expected_seconds)}"
+    elif compare_run.running:
+        bar_text = f"{ended} of {total} finished"
+    else:
+        bar_text = "stopped" if compare_run.token.cancelled else "all finished"
     note = ""
     if compare_run.fingerprint != fingerprint:
         note = ("This run was started for other quotas (or another pool). Its results are not shown as "

@@ -225,9 +225,11 @@ def session_alive() -> Callable[[], bool]:
 
 def start_compare_run(instance: Instance, algorithms: list[str], seed: int,
                       options: dict[str, dict[str, Any]]) -> CompareRun:
-    """Start running `algorithms` in the background (results from the cache come back at once)."""
+    """Start running `algorithms` in the background, quickest expected first so that results come
+    soon (results from the cache come back at once)."""
     types = instance.types.size
     items = [AlgorithmRun(name, run_key(instance, name, seed, options[name]), options[name],
                           expected_seconds(name, types, options[name].get("time_limit")))
              for name in algorithms]
+    items.sort(key=lambda item: item.expected_seconds)
     return CompareRun(instance, seed, items, result_store(), session_alive()).start()
