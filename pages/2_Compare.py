@@ -20,6 +20,7 @@ from ui.compare_run import (
     DIVERSIMAX_DEFAULT_SECONDS,
     POLL_SECONDS,
     compare_options,
+    diversimax_note,
     run_view,
 )
 from ui.layout import page_setup, percent_table, table_height
@@ -190,6 +191,8 @@ st.dataframe(display, hide_index=True, width="stretch", column_config=config)
 seeds = {name: state.result_seed(name) for name in shown}
 st.caption("Seeds: " + ", ".join(f"{name} {s}" for name, s in seeds.items())
            + (". Legacy's probabilities are estimated from repeated runs (2,000 in the app)." if "legacy" in shown else "."))
+if "diversimax" in shown:
+    st.caption(diversimax_note(shown["diversimax"].info))
 
 # ---- the allocation chart ------------------------------------------------------------------------
 st.subheader("Who gets which chance")

@@ -220,3 +220,42 @@ def test_progress_fraction_from_messages_or_elapsed_time():
     assert message_fraction("maximin round 20: value 0.06") is None
     assert algorithm_fraction("no count here", elapsed=5, expected=10) == 0.5
     assert algorithm_fraction("no count here", elapsed=50, expected=10) < 1  # never done before it is
+
+
+def test_diversimax_runs_with_the_limit_the_person_sets_and_shows_its_gap():
+    at = compare_page()
+    at.number_input(key="compare_time_limit").set_value(3).run()
+    at = start(at, ["diversimax"], seed=484848)
+    until(at, lambda a: not running(a))
+    at.run()
+    assert at.session_state["compare_run"].items[0].options["time_limit"] == 3.0
+    assert compare_rows(at) == ["diversimax"]
+    assert "Diversimax: panel proven within" in texts(at.caption) or "the gap" in texts(at.caption)
+    # another limit: the result computed with 3 s is no longer shown as current
+    at.number_input(key="compare_time_limit").set_value(4).run()
+    assert compare_rows(at) == []
+    assert "diversimax with other options" in texts(at.caption)
+
+
+def test_a_run_whose_visitor_has_gone_stops_by_itself(monkeypatch):
+    """The session test (ui.solve.session_alive) turning false cancels the run at its next check."""
+    import ui.solve
+
+    def endless(name, instance, *, seed, options, progress):
+        while True:
+            progress("working")
+            time.sleep(0.01)
+
+    monkeypatch.setattr(ui.solve, "run", endless)
+    instance = load_example("classroom")[0]
+    visitor_here = [True]
+    item = ui.solve.AlgorithmRun("maximin", "key-not-cached", {}, 1.0)
+    compare_run = ui.solve.CompareRun(instance, 1, [item], ui.solve.ResultStore(), alive=lambda: visitor_here[0]).start()
+    until_true = time.monotonic() + 30
+    while item.status != "running":
+        assert time.monotonic() < until_true
+        time.sleep(0.01)
+    visitor_here[0] = False
+    compare_run.thread.join(10)
+    assert not compare_run.thread.is_alive() and not compare_run.running
+    assert item.status == "stopped" and compare_run.token.reason == "nobody is waiting for the result any more"
