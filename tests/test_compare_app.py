@@ -11,10 +11,10 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_pages_extra import page
 
 from core.examples import load_example
 from core.views.compare_plan import (
@@ -28,7 +28,6 @@ from core.views.compare_plan import (
     slow_note,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
 COMPARE = "pages/2_Compare.py"
 POOL = "pages/1_Pool_and_quotas.py"
 TIMEOUT = 240
@@ -55,16 +54,8 @@ def until(at: AppTest, condition, timeout: float = 60) -> AppTest:
 
 
 def compare_page(example: str = "classroom") -> AppTest:
-    """The Compare page with `example` loaded (the keys ui.state.set_loaded writes)."""
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
-    instance, extras = load_example(example)
-    at.session_state["instance"] = instance
-    at.session_state["loaded_instance"] = instance
-    at.session_state["extras"] = extras
-    at.session_state["source"] = f"example “{example}”"
-    at.session_state["tried_default"] = True
-    at.switch_page(COMPARE)
-    return at.run()
+    """The Compare page with `example` loaded (as Home's "Load this example" does)."""
+    return page(COMPARE, example)
 
 
 @pytest.fixture

@@ -5,12 +5,12 @@ quotas page showing it (AppTest)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy.optimize import linprog
 from streamlit.testing.v1 import AppTest
+from test_pages_extra import page
 from tiny_pools import random_instance
 
 from core.enumeration import valid_compositions
@@ -19,7 +19,6 @@ from core.feasibility import check
 from core.selection import run
 from core.views.what_if import change_note, what_if
 
-ROOT = Path(__file__).resolve().parents[1]
 POOL = "pages/1_Pool_and_quotas.py"
 
 
@@ -126,15 +125,8 @@ def test_change_note():
 # ---- the Pool and quotas page -------------------------------------------------------------------
 
 def pool_page(example: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=240)
-    instance, extras = load_example(example)
-    at.session_state["instance"] = instance
-    at.session_state["loaded_instance"] = instance
-    at.session_state["extras"] = extras
-    at.session_state["source"] = f"example “{example}”"
-    at.session_state["tried_default"] = True
-    at.switch_page(POOL)
-    return at.run()
+    """The Pool and quotas page with `example` loaded (as Home's "Load this example" does)."""
+    return page(POOL, example)
 
 
 def what_if_metric(at: AppTest):
