@@ -159,6 +159,7 @@ def improve_by_swaps(types: TypeSpace, tables: list[IntersectionTable], composit
     for h, group in enumerate(types.households):
         household[group] = h
     for _ in range(max_rounds):
+        check_cancelled()  # a stopped run ends between moves (core.cancel)
         panel = np.flatnonzero(x > 0)  # types that can give a seat
         delta = np.zeros((len(panel), types.size))
         for cell, target in zip(cells, targets):
@@ -208,6 +209,7 @@ class DiversimaxModel:
         self.fillable_cells = 0
         self.cuts = 0
         for t, table in enumerate(tables):
+            check_cancelled()  # building the model takes seconds on large pools (core.cancel)
             target = types.k / table.size
             floor, ceil = math.floor(target), math.ceil(target)
             cell_of_type = table.cell_of(types.codes)

@@ -52,7 +52,11 @@ def source() -> str:
 
 
 def set_loaded(instance: Instance, extra: dict[str, Any] | None, source_label: str) -> None:
-    """Make a freshly loaded instance current; results and draws of the previous pool are dropped."""
+    """Make a freshly loaded instance current; results and draws of the previous pool are dropped,
+    and a Compare run still going for it is stopped."""
+    previous_run = st.session_state.get("compare_run")
+    if previous_run is not None and previous_run.running:
+        previous_run.stop("another pool was loaded")
     st.session_state["instance"] = instance
     st.session_state["loaded_instance"] = instance
     st.session_state["extras"] = dict(extra or {"background": None, "letters": None, "description": ""})
