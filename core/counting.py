@@ -24,6 +24,7 @@ from fractions import Fraction
 import numpy as np
 from scipy.special import gammaln
 
+from .cancel import check as check_cancelled
 from .distribution import Distribution
 from .enumeration import TooManyPanels
 from .errors import InfeasibleQuotas, SolverError
@@ -218,6 +219,7 @@ class PanelCounter:
             src_parts, opt_parts, key_parts = [], [], []
             layer_edges = 0
             for lo in range(0, len(size), chunk):
+                check_cancelled()
                 if deadline is not None and time.monotonic() > deadline:
                     raise TooManyStates(f"the dynamic programme took more than {time_limit:g} s (at unit {u + 1} of {U})")
                 s2 = full[lo:lo + chunk, None, :] + unit.deltas[None, :, :]

@@ -96,6 +96,8 @@ import math
 import mip
 import numpy as np
 
+from .cancel import check as check_cancelled
+from .cancel import interrupt_solver
 from .distribution import Distribution
 from .errors import InfeasibleQuotas, InputError, Problem, SolverError
 from .intersections import (
@@ -199,6 +201,7 @@ def improve_by_swaps(types: TypeSpace, tables: list[IntersectionTable], composit
     for h, group in enumerate(types.households):
         household[group] = h
     for _ in range(max_rounds):
+        check_cancelled()  # a stopped run ends between moves (core.cancel)
         panel = np.flatnonzero(x > 0)  # types that can give a seat
         delta = np.zeros((len(panel), types.size))
         for cell, target in zip(cells, targets):
@@ -248,6 +251,7 @@ class DiversimaxModel:
         self.fillable_cells = 0
         self.cuts = 0
         for t, table in enumerate(tables):
+            check_cancelled()  # building the model takes seconds on large pools (core.cancel)
             target = types.k / table.size
             floor, ceil = math.floor(target), math.ceil(target)
             cell_of_type = table.cell_of(types.codes)
@@ -286,7 +290,9 @@ class DiversimaxModel:
 
         Raises SolverError when the safety clock (`safety_limit` seconds) stopped the solver first:
         where it stopped would depend on the machine's speed."""
-        status = self.model.optimize(max_seconds=safety_limit, max_nodes=max(int(node_limit), 1))
+        with interrupt_solver(self.model):  # Stop ends the solve at its next node (core.cancel)
+            status = self.model.optimize(max_seconds=safety_limit, max_nodes=max(int(node_limit), 1))
+        check_cancelled()
         self.nodes_used += self.nodes or 0
         if self._stopped_by_clock():
             raise SafetyClockStop(f"Diversimax stopped at its safety time limit of {safety_limit:g} s before its work "

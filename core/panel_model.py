@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import mip
 import numpy as np
 
+from .cancel import check as check_cancelled
 from .errors import InfeasibleQuotas, SolverError
 from .model import TypeSpace
 
@@ -63,6 +64,7 @@ class PanelModel:
     def best(self, weights: np.ndarray, time_limit: float | None = None, relax_first: bool = False) -> PricedPanel:
         """The panel maximising sum_t weights_t c_t, with the solver's proven bound. With `relax_first`,
         the LP relaxation is solved first and its optimum kept when it is integral (then it is the MIP's)."""
+        check_cancelled()  # a stopped run ends here, between solver calls (core.cancel)
         w = np.asarray(weights, dtype=float)
         self.model.objective = mip.maximize(mip.xsum(float(w[t]) * self.c[t] for t in np.flatnonzero(w)))
         if relax_first and self.model.optimize(relax=True) == mip.OptimizationStatus.OPTIMAL:

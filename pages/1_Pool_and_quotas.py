@@ -15,6 +15,7 @@ from ui.checks import problems_for, report_for
 from ui.layout import page_setup, percent_table, table_height
 from ui.messages import show_error, show_problems
 from ui.pool_notes import show_pool_notes
+from ui.what_if import show_what_if
 
 page_setup("Pool and quotas", ":material/tune:")
 st.title("Pool and quotas")
@@ -72,6 +73,8 @@ else:
 if errors == [] and problems:
     show_problems(problems)  # warnings only
 show_pool_notes(instance, report.feasible and not errors)  # households found, never-selectable volunteers
+if report.feasible and not errors:
+    show_what_if(instance)  # how fair can it be under these quotas (ui/what_if.py)
 
 # ---- the quota table -----------------------------------------------------------------------------
 st.subheader("Quotas per value")

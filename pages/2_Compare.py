@@ -5,14 +5,27 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.compare import allocation_curves, comparison_table, filter_volunteers, seats_table, volunteer_table
-from ui import state
-from ui.algorithms import DESCRIPTIONS, available, options_for, runnable
-from ui import charts, design
+from core.compare import (
+    allocation_curves,
+    comparison_table,
+    filter_volunteers,
+    seats_table,
+    volunteer_table,
+)
+from core.views.compare_plan import default_choice, slow_note
+from ui import charts, design, state
+from ui.algorithms import DESCRIPTIONS, available, runnable
 from ui.checks import report_for
+from ui.compare_run import (
+    DIVERSIMAX_DEFAULT_SECONDS,
+    POLL_SECONDS,
+    compare_options,
+    diversimax_note,
+    run_view,
+)
 from ui.layout import page_setup, percent_table, table_height
 from ui.messages import show_error
-from ui.solve import run_cached
+from ui.solve import options_key, start_compare_run
 
 page_setup("Compare algorithms", ":material/compare_arrows:")
 st.title("Compare algorithms")
@@ -33,11 +46,32 @@ with st.expander("What the algorithms do"):
         st.caption(f"Not offered for this pool: {', '.join(missing)} (needs a background sample of the "
                    "population and the number of invitation letters sent).")
 
-controls = st.columns([4, 1, 1], vertical_alignment="bottom")
-chosen = controls[0].multiselect("Algorithms", offered, default=offered, key="compare_algorithms")
-seed = int(controls[1].number_input("Random seed", min_value=0, max_value=2**31 - 1, value=2021, step=1,
+controls = st.columns([4, 1, 1, 1], vertical_alignment="bottom")
+if "compare_algorithms" not in st.session_state:  # widget state is dropped on other pages: restore it
+    remembered = state.compare_choice()
+    default = default_choice(offered, instance.types.size, DIVERSIMAX_DEFAULT_SECONDS)
+    st.session_state["compare_algorithms"] = [a for a in remembered if a in offered] if remembered is not None else default
+state.restore_widget("compare_seed", 2021)
+state.restore_widget("compare_time_limit", DIVERSIMAX_DEFAULT_SECONDS)
+chosen = controls[0].multiselect("Algorithms", offered, key="compare_algorithms",
+                                 on_change=lambda: state.remember_compare_choice(st.session_state["compare_algorithms"]))
+seed = int(controls[1].number_input("Random seed", min_value=0, max_value=2**31 - 1, step=1, key="compare_seed",
                                     help="Recorded with the results: the same seed gives the same results."))
-run_clicked = controls[2].button("Run", type="primary", disabled=not chosen, width="stretch")
+time_limit = float(controls[2].number_input(
+    "Diversimax limit (s)", min_value=1, max_value=600, step=1, key="compare_time_limit",
+    disabled="diversimax" not in chosen,
+    help="Diversimax stops here at the latest (sooner when its panel is proven within 0.1% of the best); "
+         "the gap it reached is shown with its result."))
+state.keep_widget("compare_seed")
+state.keep_widget("compare_time_limit")
+note = slow_note(offered, instance.types.size, time_limit)
+if note:
+    st.caption(note)
+options = {name: compare_options(name, extras, time_limit) for name in offered}
+current_run = state.compare_run()
+running = current_run is not None and current_run.running and not current_run.token.cancelled
+run_clicked = controls[3].button("Run", type="primary", disabled=not chosen or running, width="stretch",
+                                 help="Runs in the background: you may keep reading, or visit other pages.")
 
 # failures of the last run, kept (per quotas) so they stay next to the algorithm that caused them
 errors: dict[str, Exception] = st.session_state.setdefault("compare_errors", {}).setdefault(instance.fingerprint(), {})
@@ -49,31 +83,81 @@ if run_clicked:
                  "Pool and quotas page (it proposes the smallest repair).", icon=":material/block:")
         st.page_link("pages/1_Pool_and_quotas.py", label="Go to Pool and quotas", icon=":material/tune:")
         st.stop()
-    with st.status(f"Running {len(chosen)} algorithm(s)…", expanded=True) as status:
-        bar = st.progress(0.0)
-        line = st.empty()
-        for i, name in enumerate(chosen):
-            bar.progress(i / len(chosen), text=f"{name} ({i + 1} of {len(chosen)})")
-            line.caption(f"{name}: starting")
-            try:
-                result, cached = run_cached(name, instance, seed, options_for(name, extras),
-                                            progress=lambda message: line.caption(message))
-                state.store_result(result, seed)
-                st.write(f"✓ {name}: {'from cache' if cached else f'{result.seconds:.1f} s'}")
-            except Exception as error:  # noqa: BLE001 - every failure becomes a message below
-                errors[name] = error
-                st.write(f"✗ {name}: failed (see below)")
-        bar.progress(1.0, text="done")
-        line.empty()
-        status.update(label=f"Ran {len(chosen)} algorithm(s)" + (f", {len(errors)} failed" if errors else ""),
-                      state="error" if errors else "complete", expanded=False)
+    state.set_compare_run(start_compare_run(instance, chosen, seed, options))
+    st.session_state["compare_harvested"] = 0
+    st.rerun()  # draw the page again with the run under way (Run disabled, Stop shown)
 
+# results of the run (as each algorithm finishes), kept only when they belong to the quotas shown
+current_run = state.compare_run()
+if current_run is not None and current_run.fingerprint == instance.fingerprint():
+    for item in current_run.items:
+        if item.status in ("done", "cached") and state.results().get(item.name) is not item.result:
+            state.store_result(item.result, current_run.seed, options_key(item.options))
+        elif item.status == "failed":
+            errors[item.name] = item.error
+st.session_state["compare_harvested"] = current_run.count("done", "cached", "failed") if current_run else 0
+
+
+@st.fragment(run_every=POLL_SECONDS if current_run is not None and current_run.running else None)
+def run_status() -> None:
+    """The run's progress, redrawn every POLL_SECONDS while it goes; the whole page is redrawn when
+    an algorithm finishes (so its result appears at once) and when the run ends."""
+    compare_run = state.compare_run()
+    if compare_run is None:
+        return
+    ended = compare_run.count("done", "cached", "failed")
+    if ended != st.session_state.get("compare_harvested", 0) or (
+            not compare_run.running and st.session_state.get("compare_drawn_running")):
+        st.session_state["compare_drawn_running"] = compare_run.running
+        st.rerun()
+    st.session_state["compare_drawn_running"] = compare_run.running
+    draw_run(compare_run, instance.fingerprint())
+
+
+def stop_run() -> None:
+    compare_run = state.compare_run()
+    if compare_run is not None:
+        compare_run.stop("stopped by you")
+
+
+def draw_run(compare_run, fingerprint: str) -> None:
+    view = run_view(compare_run, fingerprint)
+    box = st.container(border=True)
+    head = box.columns([5, 1], vertical_alignment="center")
+    head[0].markdown(f"**{view.title}**")
+    if compare_run.running and not compare_run.token.cancelled:
+        head[1].button("Stop", on_click=stop_run, icon=":material/stop_circle:", width="stretch", key="compare_stop",
+                       help="Ends the run after the solver call under way; finished results are kept.")
+    if view.note:
+        box.warning(view.note, icon=":material/history:")
+    lines = "\n".join(f"- {line}" for line in view.lines)
+    if compare_run.running or compare_run.token.cancelled or compare_run.count("failed"):
+        if compare_run.running and not compare_run.token.cancelled:
+            box.progress(view.fraction, text=view.bar_text)
+        box.markdown(lines)
+    else:  # a run that went as planned folds away, leaving the results in view
+        box.expander("Each algorithm's time").markdown(lines)
+
+
+run_status()
 for name, error in errors.items():
     show_error(error, name)
 
-shown = {name: result for name, result in state.results().items() if name in chosen}
+stale = [name for name in state.stale_results() if name in chosen]
+outdated = [name for name, result in state.results().items()
+            if name in chosen and state.result_options_key(name) not in (None, options_key(options[name]))]
+if stale or outdated:
+    parts = []
+    if stale:
+        parts.append(f"{', '.join(stale)} were computed for earlier quotas")
+    if outdated:
+        parts.append(f"{', '.join(outdated)} with other options (e.g. another Diversimax time limit)")
+    st.caption(f"Not shown as current: {'; '.join(parts)}. Press **Run** to compute them for what is shown.")
+current_results = state.results()
+shown = {name: current_results[name] for name in chosen if name in current_results and name not in outdated}
 if not shown:
-    st.info("Press **Run** to compute the selection probabilities of the chosen algorithms.")
+    if current_run is None or not current_run.running:
+        st.info("Press **Run** to compute the selection probabilities of the chosen algorithms.")
     st.stop()
 
 # ---- the comparison table ------------------------------------------------------------------------
@@ -108,6 +192,8 @@ st.dataframe(display, hide_index=True, width="stretch", column_config=config)
 seeds = {name: state.result_seed(name) for name in shown}
 st.caption("Seeds: " + ", ".join(f"{name} {s}" for name, s in seeds.items())
            + (". Legacy's probabilities are estimated from repeated runs (2,000 in the app)." if "legacy" in shown else "."))
+if "diversimax" in shown:
+    st.caption(diversimax_note(shown["diversimax"].info))
 
 # ---- the allocation chart ------------------------------------------------------------------------
 st.subheader("Who gets which chance")

@@ -6,6 +6,7 @@ st.session_state["instance"], exactly what the page itself stores after an edit.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -52,10 +53,22 @@ def button(at: AppTest, label: str):
     return matches[0]
 
 
+def wait_for_run(at: AppTest, timeout: float = TIMEOUT) -> AppTest:
+    """The Compare page runs its algorithms in the background: rerun the page until the run ended."""
+    if "compare_run" not in at.session_state:
+        return at  # nothing started (e.g. the quotas cannot be met): keep the page as it is
+    deadline = time.monotonic() + timeout
+    while at.session_state["compare_run"].running:
+        assert time.monotonic() < deadline, "the Compare run did not end in time"
+        time.sleep(0.2)
+    return at.run()
+
+
 def run_compare(at: AppTest, algorithms: list[str]) -> AppTest:
     at.switch_page(COMPARE).run()
     at.multiselect(key="compare_algorithms").set_value(algorithms).run()
     button(at, "Run").click().run()
+    wait_for_run(at)
     assert_clean(at)
     return at
 
@@ -237,6 +250,7 @@ def test_compare_shows_a_failing_algorithm_as_a_message(monkeypatch):
     at.number_input[0].set_value(987654).run()  # a seed no other test used: nothing comes from the cache
     at.multiselect(key="compare_algorithms").set_value(["maximin"]).run()
     button(at, "Run").click().run()
+    wait_for_run(at)
     assert_clean(at)
     assert "the solver failed" in texts(at.error) and "ran out of patience" in texts(at.error)
     assert at.session_state["results"] == {}

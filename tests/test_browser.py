@@ -1,6 +1,7 @@
 """The app in a real browser: `streamlit run` on a free localhost port, Debian's chromium driven by
 Playwright. Loads the realistic example, runs leximin and legacy on the Compare page, sees the
-chart, draws on the Lottery page and downloads the selected panel. Screenshots of every page go to
+chart, draws on the Lottery page and downloads the selected panel, then starts a long run on the
+Compare page, presses Stop and sees the page say so within 2 s. Screenshots of every page go to
 test-artifacts/. Fails on any exception Streamlit shows in the page."""
 
 from __future__ import annotations
@@ -160,14 +161,14 @@ def test_workbench_in_a_browser(app_url):
             page.keyboard.press("Escape")
             wait_idle(page)
             page.get_by_role("button", name="Run", exact=True).click()
-            page.get_by_text("Who gets which chance").wait_for(timeout=RUN_TIMEOUT_MS)
+            page.get_by_text(f"Ran {len(ALGORITHMS)} algorithm(s)").first.wait_for(timeout=RUN_TIMEOUT_MS)
+            page.get_by_text("Who gets which chance", exact=True).wait_for(timeout=RUN_TIMEOUT_MS)
             wait_idle(page)
             assert_no_exception(page, "Compare")
             # the allocation chart and one expected-seats chart per category, each drawn (canvas or svg)
             page.wait_for_function(
                 """n => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
                         .filter(c => c.querySelector('canvas, svg')).length >= n""", arg=1 + CATEGORIES)
-            page.get_by_text(f"Ran {len(ALGORITHMS)} algorithm(s)").wait_for()
             screenshot(page, "3_compare")
 
             # Lottery: draw with a generated seed and download the selected panel
@@ -183,6 +184,29 @@ def test_workbench_in_a_browser(app_url):
             target = ARTIFACTS / "selected.csv"
             download.save_as(target)
             screenshot(page, "4_lottery")
+
+            # Compare again: a long run (Diversimax with a 120 s limit) responds to Stop within 2 s
+            open_page(page, "Compare")
+            chooser = page.locator('[data-testid="stMultiSelect"]').first
+            chooser.get_by_role("button", name="Clear all").click()
+            chooser.locator("input").fill("diversimax")
+            chooser.locator("input").press("Enter")
+            page.keyboard.press("Escape")
+            wait_idle(page)
+            limit = page.get_by_role("spinbutton", name="Diversimax limit (s)")
+            limit.fill("120")
+            limit.press("Enter")
+            wait_idle(page)
+            page.get_by_role("button", name="Run", exact=True).click()
+            page.get_by_text("diversimax: running").wait_for(timeout=60_000)
+            page.get_by_text("elapsed").first.wait_for()
+            page.get_by_role("button", name="Stop").click()
+            page.get_by_text("Stopped (stopped by you)").first.wait_for(timeout=2_000)
+            # and the run really ends: the solver is interrupted, nothing computes on
+            page.get_by_text("diversimax: stopped").wait_for(timeout=30_000)
+            page.get_by_role("button", name="Run", exact=True).wait_for()
+            assert_no_exception(page, "Compare after Stop")
+            screenshot(page, "5_compare_stopped")
         finally:
             browser.close()
 

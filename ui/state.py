@@ -8,6 +8,11 @@ Keys (all set through the functions below, never written directly by pages):
     "results"           {algorithm name: SelectionResult} computed for the current instance
     "results_for"       the fingerprint of the instance those results belong to
     "result_seeds"      {algorithm name: seed the stored result was computed with}
+    "result_options"    {algorithm name: options key (ui.solve.options_key) of the stored result}
+    "stale_results"     algorithm names whose results belonged to earlier quotas (no longer shown)
+    "compare_run"       the Compare page's latest ui.solve.CompareRun (running or finished)
+    "compare_choice"    the algorithms last chosen on the Compare page (kept across pages)
+    "kept_widgets"      {widget key: value} of widgets whose value outlives a visit to another page
     "scenarios"         {name: Scenario} named quota sets
     "draws"             list of lottery draw records (dicts), newest last
     "input_files"       {"pool"/"quotas": {"file", "sha256"}} of the bytes loaded, for audit records
@@ -49,13 +54,19 @@ def source() -> str:
 
 def set_loaded(instance: Instance, extra: dict[str, Any] | None, source_label: str,
                files: dict[str, dict[str, str]] | None = None) -> None:
-    """Make a freshly loaded instance current; results and draws of the previous pool are dropped.
-    `files`: the SHA-256 of the files loaded (ui.audit.upload_hashes / example_hashes)."""
+    """Make a freshly loaded instance current; results and draws of the previous pool are dropped,
+    and a Compare run still going for it is stopped. `files`: the SHA-256 of the files loaded
+    (ui.audit.upload_hashes / example_hashes)."""
+    previous_run = st.session_state.get("compare_run")
+    if previous_run is not None and previous_run.running:
+        previous_run.stop("another pool was loaded")
     st.session_state["instance"] = instance
     st.session_state["loaded_instance"] = instance
     st.session_state["extras"] = dict(extra or {"background": None, "letters": None, "description": ""})
     st.session_state["source"] = source_label
     st.session_state["results"] = {}
+    st.session_state["result_options"] = {}
+    st.session_state["stale_results"] = []
     st.session_state["results_for"] = instance.fingerprint()
     st.session_state["draws"] = []
     st.session_state["input_files"] = dict(files or {})
@@ -88,15 +99,67 @@ def results() -> dict[str, SelectionResult]:
     if instance is None:
         return {}
     if st.session_state.get("results_for") != instance.fingerprint():
+        dropped = set(st.session_state.get("results") or {})
+        st.session_state["stale_results"] = sorted(dropped | set(st.session_state.get("stale_results", [])))
         st.session_state["results"] = {}
+        st.session_state["result_options"] = {}
         st.session_state["results_for"] = instance.fingerprint()
     return st.session_state.setdefault("results", {})
 
 
-def store_result(result: SelectionResult, seed: int) -> None:
-    """Keep a result of the current instance under its algorithm name, with the seed it was run with."""
+def store_result(result: SelectionResult, seed: int, options_key: str | None = None) -> None:
+    """Keep a result of the current instance under its algorithm name, with the seed (and options
+    key) it was run with; it is no longer counted as stale."""
     results()[result.algorithm] = result
     st.session_state.setdefault("result_seeds", {})[result.algorithm] = seed
+    st.session_state.setdefault("result_options", {})[result.algorithm] = options_key
+    stale = st.session_state.get("stale_results", [])
+    if result.algorithm in stale:
+        st.session_state["stale_results"] = [name for name in stale if name != result.algorithm]
+
+
+def result_options_key(algorithm: str) -> str | None:
+    """The options key the stored result of `algorithm` was computed with (None when not recorded)."""
+    return st.session_state.get("result_options", {}).get(algorithm)
+
+
+def stale_results() -> list[str]:
+    """Algorithms whose results were computed for quotas that have since changed (so not shown)."""
+    results()  # notices a change of quotas
+    return list(st.session_state.get("stale_results", []))
+
+
+def compare_run():
+    """The Compare page's latest run (a ui.solve.CompareRun), or None."""
+    return st.session_state.get("compare_run")
+
+
+def set_compare_run(run) -> None:
+    """Make `run` the Compare page's run; a run still going is stopped first (one run per visitor)."""
+    previous = st.session_state.get("compare_run")
+    if previous is not None and previous is not run and previous.running:
+        previous.stop("replaced by a new run")
+    st.session_state["compare_run"] = run
+
+
+def compare_choice() -> list[str] | None:
+    """The algorithms the person last chose on the Compare page (None: not chosen yet)."""
+    return st.session_state.get("compare_choice")
+
+
+def remember_compare_choice(algorithms: list[str]) -> None:
+    st.session_state["compare_choice"] = list(algorithms)
+
+
+def restore_widget(key: str, default: Any) -> None:
+    """Give widget `key` its last value (or `default`): Streamlit drops a widget's state while the
+    person is on another page, so pages call this before drawing it and `keep_widget` after."""
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state.get("kept_widgets", {}).get(key, default)
+
+
+def keep_widget(key: str) -> None:
+    st.session_state.setdefault("kept_widgets", {})[key] = st.session_state[key]
 
 
 def result_seed(algorithm: str) -> int | None:

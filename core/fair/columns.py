@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
+from ..cancel import check as check_cancelled
 from ..errors import InfeasibleQuotas, SolverError
 from ..model import TypeSpace
 from ..panel_model import PanelModel, PricedPanel
@@ -182,6 +183,7 @@ class Pricer:
 
     def heuristic(self, weights: np.ndarray, columns: ColumnSet, threshold: float, starts: int = 3) -> list[np.ndarray]:
         """Distinct compositions of weight > threshold, by local search from the `starts` best columns."""
+        check_cancelled()  # called once per column-generation round (core.cancel)
         started = time.perf_counter()
         self.stats.heuristic_calls += 1
         w = np.asarray(weights, dtype=float)

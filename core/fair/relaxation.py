@@ -20,6 +20,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
 
+from ..cancel import check as check_cancelled
 from ..design.targets import Bands, relaxation_rows
 from ..errors import SolverError
 from ..model import TypeSpace
@@ -62,6 +63,7 @@ def relaxed_leximin_levels(types: TypeSpace, selectable: np.ndarray | None = Non
     constant_bounds = np.r_[-types.lower, types.upper, np.ones(household_rows.shape[0]), band_bounds]
     levels: list[float] = []
     while not fixed.all():
+        check_cancelled()  # one LP per level (core.cancel)
         for t in range(T):
             probability_rows[t, T] = 0.0 if fixed[t] else 1.0
         rows = sparse.vstack([probability_rows.tocsr(), constant_rows]).tocsr()
