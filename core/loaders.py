@@ -67,6 +67,11 @@ def load_instance(pool: Source, quotas: Source, k: int, *, id_column: str | None
         k = int(k)  # numpy integers from an app widget are as good as ints
     pool_table = _read(pool, pool_name, problems)
     quota_table = _read(quotas, quotas_name, problems)
+    if _looks_swapped(pool_table, quota_table):
+        raise InputError([Problem(
+            f"the files look swapped: '{pool_table.name}' has the columns of a quota file and "
+            f"'{quota_table.name}' does not.",
+            f"Load '{quota_table.name}' as the pool and '{pool_table.name}' as the quotas.")])
     problems += check_k(k, len(pool_table.rows) if pool_table is not None else 0)
     quota_file = read_quota_table(quota_table, problems) if quota_table is not None else None
     if pool_table is None or quota_file is None:
@@ -133,6 +138,12 @@ def _read(source: Source, name: str | None, problems: list[Problem]) -> Table | 
         return None
     problems.extend(table.problems)
     return table
+
+
+def _looks_swapped(pool: Table | None, quotas: Table | None) -> bool:
+    """True when the pool file has a quota file's header and the quota file has not (files given the wrong way round)."""
+    return (pool is not None and quotas is not None and detect_format(pool) is not None
+            and pool.find("min") is not None and detect_format(quotas) is None)
 
 
 def detect_format(table: Table) -> dict[str, str] | None:

@@ -92,8 +92,8 @@ if st.button("Draw the panel", type="primary"):
         if how == "Enter a seed":
             seed = parse_whole_number(typed_seed or "")
             if seed is None or seed < 0:
-                raise InputError([Problem(f"the seed '{typed_seed}' is not a whole number of 0 or more.",
-                                          "Type digits only, for example 20240611.", column="Seed")])
+                raise InputError([Problem(f"the seed '{typed_seed}' typed in the Seed box is not a whole number "
+                                          "of 0 or more.", "Type digits only, for example 20240611.")])
         elif how == "Numbers from a public draw":
             public = [x for x in (numbers or "").replace(";", ",").replace(" ", ",").split(",") if x.strip()]
             seed = seed_from_public_numbers(public)

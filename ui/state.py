@@ -5,6 +5,7 @@ Keys (all set through the functions below, never written directly by pages):
     "loaded_instance"   the Instance exactly as loaded; never changed, so edits can be undone
     "extras"            {"background": DataFrame | None, "letters": int | None, "description": str}
     "source"            a short description of where the pool came from
+    "example"           the name of the bundled example loaded, or None for uploaded files
     "results"           {algorithm name: SelectionResult} computed for the current instance
     "results_for"       the fingerprint of the instance those results belong to
     "result_seeds"      {algorithm name: seed the stored result was computed with}
@@ -46,8 +47,16 @@ def source() -> str:
     return st.session_state.get("source", "")
 
 
-def set_loaded(instance: Instance, extra: dict[str, Any] | None, source_label: str) -> None:
-    """Make a freshly loaded instance current; results and draws of the previous pool are dropped."""
+def loaded_example() -> str | None:
+    """The name of the bundled example that is loaded, or None (nothing loaded, or uploaded files)."""
+    return st.session_state.get("example")
+
+
+def set_loaded(instance: Instance, extra: dict[str, Any] | None, source_label: str,
+               example: str | None = None) -> None:
+    """Make a freshly loaded instance current; results and draws of the previous pool are dropped.
+    `example` names the bundled example loaded (None for uploaded files)."""
+    st.session_state["example"] = example
     st.session_state["instance"] = instance
     st.session_state["loaded_instance"] = instance
     st.session_state["extras"] = dict(extra or {"background": None, "letters": None, "description": ""})
