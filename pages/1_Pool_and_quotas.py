@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import InputError
-from core.quota_editing import proportional, quota_table, quotas_from_table
+from core.quota_editing import proportional, quota_table, quotas_from_table, rescaled
 from core.scenarios import Scenario, quota_file_table, scenarios_from_json, scenarios_to_json
 from core.summary import category_overview
 from ui import state
@@ -31,6 +31,13 @@ new_k = controls[0].number_input("Panel size k", min_value=1, max_value=instance
 if new_k != instance.k:
     state.set_instance(instance.with_quotas(list(instance.quotas), int(new_k)))
     st.rerun()
+sized_for = state.quotas_sized_for()
+if sized_for is not None and sized_for != instance.k:
+    if controls[0].button(f"Rescale quotas to k = {instance.k}", key="rescale_quotas",
+                          help=f"The quotas were made for a panel of {sized_for}. Multiply every min and max by "
+                               f"{instance.k}/{sized_for} (min rounded down, max up): the same proportions and slack."):
+        state.set_instance(instance.with_quotas(rescaled(list(instance.quotas), sized_for, instance.k)))
+        st.rerun()
 if instance.population_shares:
     slack = controls[1].slider("Slack around proportional seats", 0, 50, 10, step=5, format="%d%%",
                                help="Each min is k × population share minus this slack (rounded down), "

@@ -11,6 +11,7 @@ Keys (all set through the functions below, never written directly by pages):
     "result_seeds"      {algorithm name: seed the stored result was computed with}
     "scenarios"         {name: Scenario} named quota sets
     "draws"             list of lottery draw records (dicts), newest last
+    "quotas_sized_for"  the k the quotas were made for, while only k has changed since (else absent)
 
 A new page starts with `instance = require_instance()`: it stops the page with a link to Home
 when no pool is loaded yet.
@@ -57,6 +58,7 @@ def set_loaded(instance: Instance, extra: dict[str, Any] | None, source_label: s
     """Make a freshly loaded instance current; results and draws of the previous pool are dropped.
     `example` names the bundled example loaded (None for uploaded files)."""
     st.session_state["example"] = example
+    st.session_state.pop("quotas_sized_for", None)
     st.session_state["instance"] = instance
     st.session_state["loaded_instance"] = instance
     st.session_state["extras"] = dict(extra or {"background": None, "letters": None, "description": ""})
@@ -67,8 +69,19 @@ def set_loaded(instance: Instance, extra: dict[str, Any] | None, source_label: s
 
 
 def set_instance(instance: Instance) -> None:
-    """Replace the current instance (edited quotas or k); results of other quotas stop being shown."""
+    """Replace the current instance (edited quotas or k); results of other quotas stop being shown.
+    A change of k alone remembers the k the quotas were made for (see `quotas_sized_for`)."""
+    current = current_instance()
+    if current is not None and list(instance.quotas) != list(current.quotas):
+        st.session_state.pop("quotas_sized_for", None)
+    elif current is not None and instance.k != current.k:
+        st.session_state.setdefault("quotas_sized_for", current.k)
     st.session_state["instance"] = instance
+
+
+def quotas_sized_for() -> int | None:
+    """The panel size the current quotas were made for when only k has changed since, else None."""
+    return st.session_state.get("quotas_sized_for")
 
 
 def require_instance() -> Instance:
