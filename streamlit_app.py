@@ -12,7 +12,7 @@ from core.examples import list_examples, load_example
 from core.loaders import load_instance
 from core.summary import category_overview, instance_summary
 from ui import state
-from ui.layout import number_or_dash, page_setup, percent_table, table_height, unknown_shares_note
+from ui.layout import name_columns, number_or_dash, page_setup, percent_table, table_height, unknown_shares_note
 from ui.messages import show_error, show_problems
 
 DEFAULT_EXAMPLE = "climate_300"
@@ -139,5 +139,5 @@ if instance is not None:
     overview, shares = percent_table(category_overview(instance), ["pool share", "population share"])
     overview, seats = number_or_dash(overview, "proportional seats")
     st.dataframe(overview, hide_index=True, width="stretch", height=table_height(len(overview)),
-                 column_config={**shares, **seats})
+                 column_config={**name_columns(), **shares, **seats})
     unknown_shares_note(instance)

@@ -12,7 +12,7 @@ from core.summary import category_overview
 from ui import state
 from ui import charts
 from ui.checks import problems_for, report_for
-from ui.layout import page_setup, percent_table, table_height
+from ui.layout import name_columns, number_or_dash, page_setup, percent_table, table_height, unknown_shares_note
 from ui.messages import show_error, show_problems
 
 page_setup("Pool and quotas", ":material/tune:")
@@ -81,6 +81,8 @@ if errors == [] and problems:
 # ---- the quota table -----------------------------------------------------------------------------
 st.subheader("Quotas per value")
 table, shares = percent_table(quota_table(instance, report), ["pool share", "population share"])
+table, seats = number_or_dash(table, "proportional seats",
+                              help="k × population share: seats a perfectly proportional panel would give.")
 edited = st.data_editor(
     table,
     key=f"quotas_{instance.fingerprint()[:16]}",
@@ -89,14 +91,15 @@ edited = st.data_editor(
     height=table_height(len(table), 900),
     disabled=[c for c in table.columns if c not in ("min", "max")],
     column_config={
+        **name_columns(130, 200),
         **shares,
-        "proportional seats": st.column_config.NumberColumn(format="%.1f",
-                                                            help="k × population share: seats a perfectly proportional panel would give."),
+        **seats,
         "min": st.column_config.NumberColumn(min_value=0, step=1, format="%d", help="Fewest seats for this value."),
         "max": st.column_config.NumberColumn(min_value=0, step=1, format="%d", help="Most seats for this value."),
-        "check": st.column_config.TextColumn(width="medium", help="Problems with this quota, or what the repair changes."),
+        "check": st.column_config.TextColumn(width="large", help="Problems with this quota, or what the repair changes."),
     },
 )
+unknown_shares_note(instance)
 try:
     quotas = quotas_from_table(instance, edited)
     if quotas != list(instance.quotas):

@@ -27,6 +27,11 @@ EXAMPLE = "climate_300"
 PANEL_SIZE = 30
 CATEGORIES = 6
 STARTUP_SECONDS = 60
+WIDTH = 1400  # the width of issue #18's findings: nothing may be cut off at it
+# every page, with the heading of its last section (there once the page is fully drawn)
+PAGES = {"Home": "The pool per value", "Pool and quotas": "Scenarios", "Compare": "Every volunteer",
+         "Lottery": "Draw", "Intersections": "Coverage against fairness",
+         "End to end": "6. Everyone's chance", "Classroom": "Step through the algorithms"}
 RUN_TIMEOUT_MS = 600_000  # the two algorithms on 300 volunteers, on a shared 2-core machine
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium "
@@ -108,6 +113,32 @@ def screenshot(page, name: str) -> None:
     page.set_viewport_size(size)
 
 
+def sidebar_text(page, waiting_for: str = "Pool:") -> str:
+    """The sidebar's text once it shows `waiting_for` (the note on the loaded pool is drawn after the links)."""
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text(waiting_for).first.wait_for()
+    return sidebar.inner_text()
+
+
+def load_example_in_browser(page, name: str) -> None:
+    """Pick a bundled example on Home and load it."""
+    open_page(page, "Home")
+    page.locator('[data-testid="stSelectbox"]').first.click()
+    page.get_by_role("option", name=name).first.click()
+    wait_idle(page)
+    page.get_by_role("button", name=f"Load {name}").click()
+    wait_idle(page)
+    page.get_by_text(f"Loaded: example “{name}”").wait_for()
+
+
+def overflowing_tables(page) -> list[str]:
+    """Header texts of the dataframes on the page whose columns do not fit their width (hidden to the right)."""
+    return page.evaluate("""() => [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+        .map(frame => [frame, frame.querySelector('.dvn-scroller')])
+        .filter(([frame, scroller]) => scroller && scroller.scrollWidth > scroller.clientWidth + 2)
+        .map(([frame, scroller]) => `${frame.innerText.slice(0, 60)} (${scroller.scrollWidth} > ${scroller.clientWidth} px)`)""")
+
+
 def test_workbench_in_a_browser(app_url):
     from playwright.sync_api import sync_playwright
 
@@ -118,16 +149,17 @@ def test_workbench_in_a_browser(app_url):
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+        page = browser.new_page(viewport={"width": WIDTH, "height": 1000}, accept_downloads=True)
         page.set_default_timeout(60_000)
         try:
             # Home: load the realistic example
             page.goto(app_url)
             page.get_by_text("Sortition workbench", exact=True).first.wait_for()
             wait_idle(page)
-            page.get_by_role("button", name="Load this example").click()
-            wait_idle(page)
+            # the first visit loads the realistic example, and the sidebar says so
             page.get_by_text(f"Loaded: example “{EXAMPLE}”").wait_for()
+            assert EXAMPLE in sidebar_text(page)
+            assert page.get_by_role("button", name="Load this example").count() == 0
             assert_no_exception(page, "Home")
             screenshot(page, "1_home")
 
@@ -189,3 +221,51 @@ def test_workbench_in_a_browser(app_url):
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert len(rows) == PANEL_SIZE
     assert len({row["id"] for row in rows}) == PANEL_SIZE
+
+
+@pytest.mark.parametrize("example", ["climate_300", "large_2000"])
+def test_every_page_fits_1400_px(app_url, example):
+    """Screenshots of every page at 1400 px (test-artifacts/<example>_<n>_<page>.png) after a leximin run,
+    the sidebar naming the loaded pool, and no table whose columns run off its right edge."""
+    from playwright.sync_api import sync_playwright
+
+    cut_off: dict[str, list[str]] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": WIDTH, "height": 900})
+        page.set_default_timeout(60_000)
+        try:
+            page.goto(app_url)
+            page.get_by_text("Loaded: example", exact=False).first.wait_for()
+            wait_idle(page)
+            if example != EXAMPLE:
+                load_example_in_browser(page, example)
+            assert example in sidebar_text(page), sidebar_text(page)
+            for number, (label, last_section) in enumerate(PAGES.items()):
+                open_page(page, label)
+                if label == "Compare":
+                    chooser = page.locator('[data-testid="stMultiSelect"]').first
+                    chooser.get_by_role("button", name="Clear all").click()
+                    chooser.locator("input").fill("leximin")
+                    chooser.locator("input").press("Enter")
+                    page.keyboard.press("Escape")
+                    wait_idle(page)
+                    page.get_by_role("button", name="Run", exact=True).click()
+                    page.get_by_text("Who gets which chance").wait_for(timeout=RUN_TIMEOUT_MS)
+                    wait_idle(page)
+                if label == "End to end":
+                    page.get_by_role("button", name="Estimate").click()
+                if label == "Lottery":
+                    page.get_by_role("button", name="Draw the panel").click()
+                    page.get_by_text("drew ticket").wait_for(timeout=RUN_TIMEOUT_MS)
+                page.locator("h1, h2, h3", has_text=last_section).first.wait_for(timeout=RUN_TIMEOUT_MS)
+                wait_idle(page)
+                assert_no_exception(page, f"{label} with {example}")
+                assert example in sidebar_text(page), f"{label}: {sidebar_text(page)}"
+                screenshot(page, f"{example}_{number}_{label.replace(' ', '_').lower()}")
+                overflow = overflowing_tables(page)
+                if overflow:
+                    cut_off[label] = overflow
+        finally:
+            browser.close()
+    assert not cut_off, f"tables cut off at {WIDTH} px with {example}: {cut_off}"

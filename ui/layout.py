@@ -103,6 +103,12 @@ def number_or_dash(table, column: str, digits: int = 1, help: str | None = None)
     return shown, {column: st.column_config.NumberColumn(column, format=f"%.{digits}f", help=help)}
 
 
+def name_columns(category: int = 150, value: int = 230) -> dict:
+    """column_config giving "category" and "value" room for the full names (e.g. "Scotland and Northern Ireland")."""
+    return {"category": st.column_config.TextColumn("category", width=category),
+            "value": st.column_config.TextColumn("value", width=value)}
+
+
 def unknown_shares_note(instance) -> None:
     """A caption saying population shares are unknown (the dashes in the tables), when they are."""
     if instance.population_shares is None:
