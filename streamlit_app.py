@@ -12,7 +12,14 @@ from core.examples import list_examples, load_example
 from core.loaders import load_instance
 from core.summary import category_overview, instance_summary
 from ui import state
-from ui.layout import name_columns, number_or_dash, page_setup, percent_table, table_height, unknown_shares_note
+from ui.layout import (
+    name_columns,
+    number_or_dash,
+    page_setup,
+    percent_table,
+    table_height,
+    unknown_shares_note,
+)
 from ui.messages import show_error, show_problems
 
 DEFAULT_EXAMPLE = "climate_300"

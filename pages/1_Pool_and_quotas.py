@@ -7,12 +7,24 @@ import streamlit as st
 
 from core.errors import InputError
 from core.quota_editing import proportional, quota_table, quotas_from_table, rescaled
-from core.scenarios import Scenario, quota_file_table, scenarios_from_json, scenarios_to_json
+from core.scenarios import (
+    Scenario,
+    quota_file_table,
+    scenarios_from_json,
+    scenarios_to_json,
+)
 from core.summary import category_overview
-from ui import state
-from ui import charts
+from ui import charts, state
 from ui.checks import problems_for, report_for
-from ui.layout import name_columns, number_or_dash, page_setup, percent_table, table_height, unknown_shares_note
+from ui.layout import (
+    name_columns,
+    narrowed,
+    number_or_dash,
+    page_setup,
+    percent_table,
+    table_height,
+    unknown_shares_note,
+)
 from ui.messages import show_error, show_problems
 
 page_setup("Pool and quotas", ":material/tune:")
@@ -32,12 +44,12 @@ if new_k != instance.k:
     state.set_instance(instance.with_quotas(list(instance.quotas), int(new_k)))
     st.rerun()
 sized_for = state.quotas_sized_for()
-if sized_for is not None and sized_for != instance.k:
-    if controls[0].button(f"Rescale quotas to k = {instance.k}", key="rescale_quotas",
-                          help=f"The quotas were made for a panel of {sized_for}. Multiply every min and max by "
-                               f"{instance.k}/{sized_for} (min rounded down, max up): the same proportions and slack."):
-        state.set_instance(instance.with_quotas(rescaled(list(instance.quotas), sized_for, instance.k)))
-        st.rerun()
+if sized_for is not None and sized_for != instance.k and controls[0].button(
+        f"Rescale quotas to k = {instance.k}", key="rescale_quotas",
+        help=f"The quotas were made for a panel of {sized_for}. Multiply every min and max by "
+             f"{instance.k}/{sized_for} (min rounded down, max up): the same proportions and slack."):
+    state.set_instance(instance.with_quotas(rescaled(list(instance.quotas), sized_for, instance.k)))
+    st.rerun()
 if instance.population_shares:
     slack = controls[1].slider("Slack around proportional seats", 0, 50, 10, step=5, format="%d%%",
                                help="Each min is k × population share minus this slack (rounded down), "
@@ -90,14 +102,15 @@ edited = st.data_editor(
     width="stretch",
     height=table_height(len(table), 900),
     disabled=[c for c in table.columns if c not in ("min", "max")],
-    column_config={
-        **name_columns(130, 200),
+    column_config=narrowed({
+        **name_columns(120, 190),
         **shares,
         **seats,
         "min": st.column_config.NumberColumn(min_value=0, step=1, format="%d", help="Fewest seats for this value."),
         "max": st.column_config.NumberColumn(min_value=0, step=1, format="%d", help="Most seats for this value."),
-        "check": st.column_config.TextColumn(width="large", help="Problems with this quota, or what the repair changes."),
-    },
+        "check": st.column_config.TextColumn(help="Problems with this quota, or what the repair changes."),
+    }, {"volunteers": ("volunteers", 82), "pool share": ("in pool", 70), "population share": ("in population", 100),
+        "proportional seats": ("k × share", 78), "min": ("min", 58), "max": ("max", 58)}),
 )
 unknown_shares_note(instance)
 try:

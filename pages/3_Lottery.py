@@ -8,7 +8,12 @@ import secrets
 import streamlit as st
 
 from core.errors import InputError, Problem
-from core.lottery import audit_record, commitment, seed_from_public_numbers, ticket_table
+from core.lottery import (
+    audit_record,
+    commitment,
+    seed_from_public_numbers,
+    ticket_table,
+)
 from core.lottery_view import lottery_volunteers, selected_and_remaining
 from core.metrics import panel_seats, seat_report
 from core.validation import parse_whole_number
@@ -124,7 +129,7 @@ if draw is not None:
     shown = report.assign(quota=[f"{a}–{b}" for a, b in zip(report["min"], report["max"])])
     st.dataframe(shown[["category", "value", "seats", "quota", "within_quota"]]
                  .rename(columns={"within_quota": "within quota"}),
-                 hide_index=True, width="content", height=table_height(len(report), 560),
+                 hide_index=True, width="content", height=table_height(len(report), 760),
                  column_config={"category": st.column_config.TextColumn(width=160),
                                 "value": st.column_config.TextColumn(width=240),
                                 "seats": st.column_config.NumberColumn(format="%d", width=70),

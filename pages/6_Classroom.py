@@ -7,10 +7,27 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.classroom import (ALGORITHMS, LABELS, MAX_K, MAX_VOLUNTEERS, MIN_K, classroom_instance, fits_classroom,
-                            instance_tables, leximin_stages, legacy_trace, panel_frame, panel_table,
-                            participation_from_shares, person_frame, pool_status, quota_rows, spread_of_chance,
-                            stage_text, summary_frame)
+from core.classroom import (
+    ALGORITHMS,
+    LABELS,
+    MAX_K,
+    MAX_VOLUNTEERS,
+    MIN_K,
+    classroom_instance,
+    fits_classroom,
+    instance_tables,
+    legacy_trace,
+    leximin_stages,
+    panel_frame,
+    panel_table,
+    participation_from_shares,
+    person_frame,
+    pool_status,
+    quota_rows,
+    spread_of_chance,
+    stage_text,
+    summary_frame,
+)
 from core.examples import load_example
 from ui import state
 from ui.layout import page_setup, percent, share_columns

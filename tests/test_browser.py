@@ -133,10 +133,15 @@ def load_example_in_browser(page, name: str) -> None:
 
 def overflowing_tables(page) -> list[str]:
     """Header texts of the dataframes on the page whose columns do not fit their width (hidden to the right)."""
-    return page.evaluate("""() => [...document.querySelectorAll('[data-testid="stDataFrame"]')]
-        .map(frame => [frame, frame.querySelector('.dvn-scroller')])
-        .filter(([frame, scroller]) => scroller && scroller.scrollWidth > scroller.clientWidth + 2)
-        .map(([frame, scroller]) => `${frame.innerText.slice(0, 60)} (${scroller.scrollWidth} > ${scroller.clientWidth} px)`)""")
+    return page.evaluate("""() => {
+        const headings = [...document.querySelectorAll('h1, h2, h3, h4')];
+        const under = frame => headings.filter(h => h.compareDocumentPosition(frame) & Node.DOCUMENT_POSITION_FOLLOWING)
+                                       .map(h => h.innerText.trim()).pop() || '?';
+        return [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+            .map(frame => [frame, frame.querySelector('.dvn-scroller')])
+            .filter(([frame, scroller]) => scroller && scroller.scrollWidth > scroller.clientWidth + 2)
+            .map(([frame, scroller]) => `table under "${under(frame)}" (${scroller.scrollWidth} > ${scroller.clientWidth} px)`);
+    }""")
 
 
 def test_workbench_in_a_browser(app_url):
@@ -175,6 +180,19 @@ def test_workbench_in_a_browser(app_url):
             assert_no_exception(page, "Home after a broken upload")
             page.get_by_text(f"Loaded: example “{EXAMPLE}”").wait_for()
             screenshot(page, "1_home_broken_upload")
+
+            # a good upload (the example's own files under other names): Home and the sidebar name it
+            folder = ROOT / "examples" / EXAMPLE
+            uploads.nth(0).set_input_files(files=[{"name": "my_pool.csv", "mimeType": "text/csv",
+                                                   "buffer": (folder / "pool.csv").read_bytes()}])
+            uploads.nth(1).set_input_files(files=[{"name": "my_quotas.csv", "mimeType": "text/csv",
+                                                   "buffer": (folder / "quotas.csv").read_bytes()}])
+            wait_idle(page)
+            page.get_by_role("button", name="Load uploaded files").click()
+            page.get_by_text("Loaded: my_pool.csv + my_quotas.csv").wait_for()
+            wait_idle(page)
+            assert "my_pool.csv + my_quotas.csv" in sidebar_text(page, "my_pool.csv")
+            assert_no_exception(page, "Home after a good upload")
 
             # Pool and quotas: the feasibility verdict and the quota table
             open_page(page, "Pool and quotas")

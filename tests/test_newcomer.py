@@ -189,7 +189,7 @@ def test_compare_toggles_the_full_range_of_the_allocation_chart():
     with_loaded(at, instance, "example “classroom”", "classroom")
     at.switch_page(COMPARE).run()
     at.multiselect(key="compare_algorithms").set_value(["maximin"]).run()
-    [b for b in at.button if b.label == "Run"][0].click().run()
+    next(b for b in at.button if b.label == "Run").click().run()
     assert_clean(at)
     assert at.toggle(key="allocation_full_range").value is False
     at.toggle(key="allocation_full_range").set_value(True).run()
@@ -202,7 +202,7 @@ def test_classroom_starts_the_step_slider_at_the_first_step_and_shows_one_box_pe
     at = app().run()
     at.switch_page(CLASSROOM).run()
     assert_clean(at)
-    step = [s for s in at.slider if s.label == "Step"][0]
+    step = next(s for s in at.slider if s.label == "Step")
     assert step.value == 0
     assert "Before the first pick" in texts(at.markdown)
     # no panel meets the quotas: the algorithms that need one are listed in one box, not seven
@@ -270,14 +270,14 @@ def test_lottery_seed_error_names_the_seed_box_not_a_column():
     with_loaded(at, instance, "example “classroom”", "classroom")
     at.switch_page(COMPARE).run()
     at.multiselect(key="compare_algorithms").set_value(["maximin"]).run()
-    [b for b in at.button if b.label == "Run"][0].click().run()
+    next(b for b in at.button if b.label == "Run").click().run()
     at.switch_page(LOTTERY).run()
     at.radio[0].set_value("Enter a seed").run()
-    [box for box in at.text_input if box.label == "Seed"][0].set_value("12a").run()
-    [b for b in at.button if b.label == "Draw the panel"][0].click().run()
+    next(box for box in at.text_input if box.label == "Seed").set_value("12a").run()
+    next(b for b in at.button if b.label == "Draw the panel").click().run()
     assert_clean(at)
     message = texts(at.error)
     assert "Seed box" in message and "column" not in message
     at.radio[0].set_value("Numbers from a public draw").run()
-    [b for b in at.button if b.label == "Draw the panel"][0].click().run()
+    next(b for b in at.button if b.label == "Draw the panel").click().run()
     assert "no public numbers given. Type at least one number" in texts(at.error)

@@ -103,6 +103,15 @@ def number_or_dash(table, column: str, digits: int = 1, help: str | None = None)
     return shown, {column: st.column_config.NumberColumn(column, format=f"%.{digits}f", help=help)}
 
 
+def narrowed(config: dict, columns: dict[str, tuple[str, int]]) -> dict:
+    """`config` with the given columns relabelled and set to a fixed pixel width: {name: (label, width)}.
+    Columns not in `config` get a plain entry. Short labels and widths let a wide table fit 1400 px."""
+    result = dict(config)
+    for name, (label, width) in columns.items():
+        result[name] = {**(result.get(name) or {}), "label": label, "width": width}
+    return result
+
+
 def name_columns(category: int = 150, value: int = 230) -> dict:
     """column_config giving "category" and "value" room for the full names (e.g. "Scotland and Northern Ireland")."""
     return {"category": st.column_config.TextColumn("category", width=category),
