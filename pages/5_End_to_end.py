@@ -126,15 +126,15 @@ figures[3].metric("α = q*·r/k", f"{fit.alpha(instance.k):.2f}",
                   help="How many times over the least willing volunteers' group could fill the panel; the paper's "
                        "guarantees need α well above 1.")
 betas = beta_frame(fit)
-chart_col, table_col = st.columns([3, 2])
+chart_col, table_col = st.columns(2)  # half the width: the β table shows full value names
 chart_col.altair_chart(beta_chart(betas), width="stretch")
 beta_display = betas[["category", "value", "beta", "low", "high"]].rename(
     columns={"beta": "β", "low": "interval from", "high": "interval to"})
 table_col.dataframe(beta_display, hide_index=True, width="stretch", height=table_height(len(beta_display), 520),
-                    column_config={"category": st.column_config.TextColumn(width=95),
-                                   "value": st.column_config.TextColumn(width=130),
+                    column_config={"category": st.column_config.TextColumn(width=100),
+                                   "value": st.column_config.TextColumn(width=180),
                                    # short labels (the caption below says these are the 95% interval)
-                                   **{c: st.column_config.NumberColumn(label, format="%.3f", width=58)
+                                   **{c: st.column_config.NumberColumn(label, format="%.3f", width=54)
                                       for c, label in (("β", "β"), ("interval from", "from"), ("interval to", "to"))}})
 st.caption(f"Intervals: 95% bootstrap intervals from {fit.resamples} resamples (seed {fit.seed})"
            + (" — with 0 resamples there are no intervals." if fit.resamples == 0 else ".")

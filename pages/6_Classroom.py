@@ -67,7 +67,7 @@ if "classroom" not in st.session_state:
                                      "shares": shares0, "version": 0}
 room = st.session_state["classroom"]
 
-top = st.columns([3, 1], vertical_alignment="bottom")
+top = st.columns([2, 1], vertical_alignment="bottom")  # room for the whole button label
 top[0].caption(f"Started from {room['origin']}. Up to {MAX_VOLUNTEERS} volunteers, a panel of {MIN_K} to {MAX_K}.")
 if top[1].button("Start again from the classroom example"):
     instance, _ = load_example(EXAMPLE)

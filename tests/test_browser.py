@@ -28,10 +28,11 @@ PANEL_SIZE = 30
 CATEGORIES = 6
 STARTUP_SECONDS = 60
 WIDTH = 1400  # the width of issue #18's findings: nothing may be cut off at it
-# every page, with the heading of its last section (there once the page is fully drawn)
-PAGES = {"Home": "The pool per value", "Pool and quotas": "Scenarios", "Compare": "Every volunteer",
-         "Lottery": "Draw", "Intersections": "Coverage against fairness",
-         "End to end": "6. Everyone's chance", "Classroom": "Step through the algorithms"}
+# every page, with what its last element shows once the page is fully drawn: a heading, a button or a text
+PAGES = {"Home": ("heading", "The pool per value"), "Pool and quotas": ("text", "Import scenarios (JSON)"),
+         "Compare": ("button", "Volunteers (CSV)"), "Lottery": ("button", "Audit record (JSON)"),
+         "Intersections": ("button", "Cells of this table (CSV)"),
+         "End to end": ("text", "to run the population"), "Classroom": ("text", "Before the first pick")}
 RUN_TIMEOUT_MS = 600_000  # the two algorithms on 300 volunteers, on a shared 2-core machine
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium "
@@ -111,6 +112,20 @@ def screenshot(page, name: str) -> None:
         page.wait_for_timeout(1200)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
     page.set_viewport_size(size)
+
+
+def run_on_compare(page, algorithms: list[str]) -> None:
+    """On the Compare page: choose exactly `algorithms`, press Run and wait for the charts."""
+    chooser = page.locator('[data-testid="stMultiSelect"]').first
+    chooser.get_by_role("button", name="Clear all").click()
+    for name in algorithms:
+        chooser.locator("input").fill(name)
+        chooser.locator("input").press("Enter")
+    page.keyboard.press("Escape")
+    wait_idle(page)
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_text("Who gets which chance").wait_for(timeout=RUN_TIMEOUT_MS)
+    wait_idle(page)
 
 
 def sidebar_text(page, waiting_for: str = "Pool:") -> str:
@@ -202,16 +217,7 @@ def test_workbench_in_a_browser(app_url):
 
             # Compare: exactly leximin and legacy
             open_page(page, "Compare")
-            chooser = page.locator('[data-testid="stMultiSelect"]').first
-            chooser.get_by_role("button", name="Clear all").click()
-            for name in ALGORITHMS:
-                chooser.locator("input").fill(name)
-                chooser.locator("input").press("Enter")
-            page.keyboard.press("Escape")
-            wait_idle(page)
-            page.get_by_role("button", name="Run", exact=True).click()
-            page.get_by_text("Who gets which chance").wait_for(timeout=RUN_TIMEOUT_MS)
-            wait_idle(page)
+            run_on_compare(page, ALGORITHMS)
             assert_no_exception(page, "Compare")
             # the allocation chart and one expected-seats chart per category, each drawn (canvas or svg)
             page.wait_for_function(
@@ -259,24 +265,19 @@ def test_every_page_fits_1400_px(app_url, example):
             if example != EXAMPLE:
                 load_example_in_browser(page, example)
             assert example in sidebar_text(page), sidebar_text(page)
-            for number, (label, last_section) in enumerate(PAGES.items()):
+            for number, (label, last_element) in enumerate(PAGES.items()):
                 open_page(page, label)
                 if label == "Compare":
-                    chooser = page.locator('[data-testid="stMultiSelect"]').first
-                    chooser.get_by_role("button", name="Clear all").click()
-                    chooser.locator("input").fill("leximin")
-                    chooser.locator("input").press("Enter")
-                    page.keyboard.press("Escape")
-                    wait_idle(page)
-                    page.get_by_role("button", name="Run", exact=True).click()
-                    page.get_by_text("Who gets which chance").wait_for(timeout=RUN_TIMEOUT_MS)
-                    wait_idle(page)
+                    run_on_compare(page, ["leximin"])
                 if label == "End to end":
                     page.get_by_role("button", name="Estimate").click()
                 if label == "Lottery":
                     page.get_by_role("button", name="Draw the panel").click()
                     page.get_by_text("drew ticket").wait_for(timeout=RUN_TIMEOUT_MS)
-                page.locator("h1, h2, h3", has_text=last_section).first.wait_for(timeout=RUN_TIMEOUT_MS)
+                kind, text = last_element
+                last = (page.locator("h1, h2, h3", has_text=text) if kind == "heading" else
+                        page.get_by_role("button", name=text) if kind == "button" else page.get_by_text(text))
+                last.first.wait_for(timeout=RUN_TIMEOUT_MS)
                 wait_idle(page)
                 assert_no_exception(page, f"{label} with {example}")
                 assert example in sidebar_text(page), f"{label}: {sidebar_text(page)}"

@@ -6,7 +6,6 @@ a real browser shows: screenshots of every page at 1400 px and tables that fit."
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -19,31 +18,26 @@ from core.loaders import load_instance
 from core.model import Instance, Quota
 from core.quota_editing import rescaled
 from core.validation import check_quotas
+from tests.test_app import COMPARE, LOTTERY, POOL, ROOT, app, assert_clean, texts
 from ui import charts
 
-ROOT = Path(__file__).resolve().parents[1]
-HOME = str(ROOT / "streamlit_app.py")
-POOL = "pages/1_Pool_and_quotas.py"
-COMPARE = "pages/2_Compare.py"
-LOTTERY = "pages/3_Lottery.py"
 CLASSROOM = "pages/6_Classroom.py"
-TIMEOUT = 240
-
-
-def app() -> AppTest:
-    return AppTest.from_file(HOME, default_timeout=TIMEOUT)
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
-def texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
 
 
 def sidebar(at: AppTest) -> str:
     return texts(at.sidebar.caption) + texts(at.sidebar.markdown)
+
+
+def maximin_on_classroom() -> AppTest:
+    """The app with the classroom example loaded and maximin run on the Compare page."""
+    at = app().run()
+    instance, _ = load_example("classroom")
+    with_loaded(at, instance, "example “classroom”", "classroom")
+    at.switch_page(COMPARE).run()
+    at.multiselect(key="compare_algorithms").set_value(["maximin"]).run()
+    next(b for b in at.button if b.label == "Run").click().run()
+    assert_clean(at)
+    return at
 
 
 def with_loaded(at: AppTest, instance: Instance, source: str, example: str | None = None) -> AppTest:
@@ -184,13 +178,7 @@ def test_expected_seats_dots_sit_on_their_bars_and_labels_have_room():
 
 
 def test_compare_toggles_the_full_range_of_the_allocation_chart():
-    at = app().run()
-    instance, _ = load_example("classroom")
-    with_loaded(at, instance, "example “classroom”", "classroom")
-    at.switch_page(COMPARE).run()
-    at.multiselect(key="compare_algorithms").set_value(["maximin"]).run()
-    next(b for b in at.button if b.label == "Run").click().run()
-    assert_clean(at)
+    at = maximin_on_classroom()
     assert at.toggle(key="allocation_full_range").value is False
     at.toggle(key="allocation_full_range").set_value(True).run()
     assert_clean(at)
@@ -265,12 +253,7 @@ def test_swapped_pool_and_quota_files_are_named_as_such_first():
 
 
 def test_lottery_seed_error_names_the_seed_box_not_a_column():
-    at = app().run()
-    instance, _ = load_example("classroom")
-    with_loaded(at, instance, "example “classroom”", "classroom")
-    at.switch_page(COMPARE).run()
-    at.multiselect(key="compare_algorithms").set_value(["maximin"]).run()
-    next(b for b in at.button if b.label == "Run").click().run()
+    at = maximin_on_classroom()
     at.switch_page(LOTTERY).run()
     at.radio[0].set_value("Enter a seed").run()
     next(box for box in at.text_input if box.label == "Seed").set_value("12a").run()
