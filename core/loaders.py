@@ -72,10 +72,11 @@ def load_instance(pool: Source, quotas: Source, k: int, *, id_column: str | None
             f"the files look swapped: '{pool_table.name}' has the columns of a quota file and "
             f"'{quota_table.name}' does not.",
             f"Load '{quota_table.name}' as the pool and '{pool_table.name}' as the quotas.")])
-    problems += check_k(k, len(pool_table.rows) if pool_table is not None else 0)
+    # k against the pool size is said last: with a broken or wrong pool file the size is a symptom
+    k_problems = check_k(k, len(pool_table.rows) if pool_table is not None else 0)
     quota_file = read_quota_table(quota_table, problems) if quota_table is not None else None
     if pool_table is None or quota_file is None:
-        raise _input_error(problems)
+        raise _input_error(problems + k_problems)
 
     pool_file = pool_table.name
     pool_frame = pool_table.rows
@@ -105,6 +106,7 @@ def load_instance(pool: Source, quotas: Source, k: int, *, id_column: str | None
     ids = _ids(pool_table, id_column, problems)
     household_columns = _household_columns(pool_table, household, problems)
 
+    problems += k_problems
     if any(p.severity == "error" for p in problems):
         raise _input_error(problems)
     shares = None

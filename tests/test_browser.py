@@ -160,7 +160,7 @@ def overflowing_tables(page) -> list[str]:
 
 
 def test_workbench_in_a_browser(app_url):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     from ui.algorithms import available
 
@@ -202,7 +202,10 @@ def test_workbench_in_a_browser(app_url):
                                                    "buffer": (folder / "pool.csv").read_bytes()}])
             uploads.nth(1).set_input_files(files=[{"name": "my_quotas.csv", "mimeType": "text/csv",
                                                    "buffer": (folder / "quotas.csv").read_bytes()}])
+            for name in ("my_pool.csv", "my_quotas.csv"):
+                page.get_by_text(name).first.wait_for()
             wait_idle(page)
+            expect(page.get_by_role("button", name="Load uploaded files")).to_be_enabled(timeout=60_000)
             page.get_by_role("button", name="Load uploaded files").click()
             page.get_by_text("Loaded: my_pool.csv + my_quotas.csv").wait_for()
             wait_idle(page)

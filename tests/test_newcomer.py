@@ -264,3 +264,13 @@ def test_lottery_seed_error_names_the_seed_box_not_a_column():
     at.radio[0].set_value("Numbers from a public draw").run()
     next(b for b in at.button if b.label == "Draw the panel").click().run()
     assert "no public numbers given. Type at least one number" in texts(at.error)
+
+
+def test_a_broken_pool_file_is_named_before_k():
+    """k against the pool size comes last: with a broken pool the size is a symptom, not the cause."""
+    with pytest.raises(InputError) as error:
+        load_instance(b"id,gender\na,f\nb,\nc,m\n", b"category,feature,min,max\ngender,f,1,1\ngender,m,1,1\n", 30,
+                      pool_name="broken_pool.csv", quotas_name="quotas.csv")
+    problems = [str(p) for p in error.value.problems]
+    assert problems[0].startswith("broken_pool.csv, row 3, column 'gender': empty cell")
+    assert "k=30" in problems[-1]
