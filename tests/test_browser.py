@@ -114,6 +114,22 @@ def screenshot(page, name: str) -> None:
     page.set_viewport_size(size)
 
 
+def upload_into(uploader, name: str, content: bytes, attempts: int = 3) -> None:
+    """Put a file into one file uploader and wait until it shows the file's name. A file set while
+    the previous upload's rerun is still going can be dropped by the page, so it is set again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(attempts):
+        uploader.locator('input[type="file"]').first.set_input_files(
+            files=[{"name": name, "mimeType": "text/csv", "buffer": content}])
+        try:
+            uploader.get_by_text(name).first.wait_for(timeout=30_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
+
+
 def run_on_compare(page, algorithms: list[str]) -> None:
     """On the Compare page: choose exactly `algorithms`, press Run and wait for the charts."""
     chooser = page.locator('[data-testid="stMultiSelect"]').first
@@ -198,12 +214,9 @@ def test_workbench_in_a_browser(app_url):
 
             # a good upload (the example's own files under other names): Home and the sidebar name it
             folder = ROOT / "examples" / EXAMPLE
-            uploads.nth(0).set_input_files(files=[{"name": "my_pool.csv", "mimeType": "text/csv",
-                                                   "buffer": (folder / "pool.csv").read_bytes()}])
-            uploads.nth(1).set_input_files(files=[{"name": "my_quotas.csv", "mimeType": "text/csv",
-                                                   "buffer": (folder / "quotas.csv").read_bytes()}])
-            for name in ("my_pool.csv", "my_quotas.csv"):
-                page.get_by_text(name).first.wait_for()
+            for number, (name, source) in enumerate([("my_pool.csv", "pool.csv"), ("my_quotas.csv", "quotas.csv")]):
+                upload_into(page.locator('[data-testid="stFileUploader"]').nth(number), name, (folder / source).read_bytes())
+                wait_idle(page)
             wait_idle(page)
             expect(page.get_by_role("button", name="Load uploaded files")).to_be_enabled(timeout=60_000)
             page.get_by_role("button", name="Load uploaded files").click()
