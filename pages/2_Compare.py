@@ -33,11 +33,12 @@ with st.expander("What the algorithms do"):
         st.caption(f"Not offered for this pool: {', '.join(missing)} (needs a background sample of the "
                    "population and the number of invitation letters sent).")
 
-controls = st.columns([4, 1, 1], vertical_alignment="bottom")
-chosen = controls[0].multiselect("Algorithms", offered, default=offered, key="compare_algorithms")
-seed = int(controls[1].number_input("Random seed", min_value=0, max_value=2**31 - 1, value=2021, step=1,
+# the picker has the full width so the name of every chosen algorithm stays visible
+chosen = st.multiselect("Algorithms", offered, default=offered, key="compare_algorithms")
+controls = st.columns([1, 1, 4], vertical_alignment="bottom")
+seed = int(controls[0].number_input("Random seed", min_value=0, max_value=2**31 - 1, value=2021, step=1,
                                     help="Recorded with the results: the same seed gives the same results."))
-run_clicked = controls[2].button("Run", type="primary", disabled=not chosen, width="stretch")
+run_clicked = controls[1].button("Run", type="primary", disabled=not chosen, width="stretch")
 
 # failures of the last run, kept (per quotas) so they stay next to the algorithm that caused them
 errors: dict[str, Exception] = st.session_state.setdefault("compare_errors", {}).setdefault(instance.fingerprint(), {})

@@ -130,6 +130,20 @@ def upload_into(uploader, name: str, content: bytes, attempts: int = 3) -> None:
                 raise
 
 
+def hidden_choices(page) -> list[str]:
+    """Names of the chosen options of the page's first multiselect that are not wholly visible
+    (cut off by the picker's right edge, where its clear and open icons sit)."""
+    return page.evaluate("""() => {
+        const picker = document.querySelector('[data-testid="stMultiSelect"]');
+        if (!picker) return [];
+        const box = picker.querySelector('[data-baseweb="select"]') || picker;
+        const edge = box.getBoundingClientRect().right - 56;
+        return [...picker.querySelectorAll('[data-tag], [data-baseweb="tag"]')]
+            .filter(tag => tag.getBoundingClientRect().right > edge || tag.getBoundingClientRect().width === 0)
+            .map(tag => tag.innerText.trim());
+    }""")
+
+
 def run_on_compare(page, algorithms: list[str]) -> None:
     """On the Compare page: choose exactly `algorithms`, press Run and wait for the charts."""
     chooser = page.locator('[data-testid="stMultiSelect"]').first
@@ -283,6 +297,10 @@ def test_every_page_fits_1400_px(app_url, example):
             assert example in sidebar_text(page), sidebar_text(page)
             for number, (label, last_element) in enumerate(PAGES.items()):
                 open_page(page, label)
+                if label in ("Compare", "Classroom"):  # the algorithm pickers show every chosen name
+                    page.locator('[data-testid="stMultiSelect"]').first.wait_for()
+                    hidden = hidden_choices(page)
+                    assert not hidden, f"{label}: the algorithm picker hides {hidden}"
                 if label == "Compare":
                     run_on_compare(page, ["leximin"])
                 if label == "End to end":
