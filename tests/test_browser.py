@@ -214,12 +214,12 @@ def test_workbench_in_a_browser(app_url):
             screenshot(page, "1_home")
 
             # A broken upload is reported in words (file, row, column), and the loaded example stays
-            uploads = page.locator('[data-testid="stFileUploader"] input[type="file"]')
-            uploads.nth(0).set_input_files(files=[{"name": "broken_pool.csv", "mimeType": "text/csv",
-                                                   "buffer": b"id,gender\na,f\nb,\nc,m\n"}])
-            uploads.nth(1).set_input_files(files=[{"name": "quotas.csv", "mimeType": "text/csv",
-                                                   "buffer": b"category,feature,min,max\ngender,f,1,1\ngender,m,1,1\n"}])
+            uploaders = page.locator('[data-testid="stFileUploader"]')
+            upload_into(uploaders.nth(0), "broken_pool.csv", b"id,gender\na,f\nb,\nc,m\n")
             wait_idle(page)
+            upload_into(uploaders.nth(1), "quotas.csv", b"category,feature,min,max\ngender,f,1,1\ngender,m,1,1\n")
+            wait_idle(page)
+            expect(page.get_by_role("button", name="Load uploaded files")).to_be_enabled(timeout=60_000)
             page.get_by_role("button", name="Load uploaded files").click()
             page.get_by_text("broken_pool.csv, row 3, column 'gender': empty cell").wait_for()
             assert_no_exception(page, "Home after a broken upload")
@@ -229,7 +229,7 @@ def test_workbench_in_a_browser(app_url):
             # a good upload (the example's own files under other names): Home and the sidebar name it
             folder = ROOT / "examples" / EXAMPLE
             for number, (name, source) in enumerate([("my_pool.csv", "pool.csv"), ("my_quotas.csv", "quotas.csv")]):
-                upload_into(page.locator('[data-testid="stFileUploader"]').nth(number), name, (folder / source).read_bytes())
+                upload_into(uploaders.nth(number), name, (folder / source).read_bytes())
                 wait_idle(page)
             wait_idle(page)
             expect(page.get_by_role("button", name="Load uploaded files")).to_be_enabled(timeout=60_000)
