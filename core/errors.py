@@ -36,6 +36,8 @@ class Problem:
     def __str__(self) -> str:
         where = self.where()
         text = f"{where}: {self.message}" if where else self.message
+        if self.fix and not text.rstrip().endswith((".", "!", "?", ":")):
+            text = text.rstrip() + "."  # the message and the fix read as two sentences
         if self.fix:
             text += f" {self.fix}"
         if self.severity == "warning":

@@ -11,9 +11,17 @@ Minimal repair, an integer program over type counts c_t (see `TypeSpace`):
 
 floor_q is min_flex (0 when not given) and ceiling_q is max_flex (k when not given): a repair
 never moves a bound past its flex. The optimum is 0 exactly when the quotas can be met.
-Among repairs of smallest total, the one whose largest single change is smallest is preferred
-(objective M * sum d + max d, with M larger than any single change), so a repair spreads
-"lower four mins by 5" rather than "lower one min by 20".
+Among repairs of smallest total the choice is lexicographic, one re-solve per rule with the
+earlier objectives held at their optimum:
+  1. move the offending bounds only, as far as possible: minimise the change of bounds that are
+     not wrong on their own (a bound is offending when min > max, min > k, min above the volunteers
+     who have the value, or its category's mins add up to more than k / maxes to less than k);
+  2. stay closest to the population shares, where known: minimise sum |new bound - k * share|
+     over the bounds (unmoved bounds add a constant);
+  3. the largest single change smallest, so a repair spreads "lower four mins by 5" rather than
+     "lower one min by 20".
+So min 512, max 8 for age 16-29 at k = 30 is repaired to "min 512 -> 8" (total 504), not to
+"min 512 -> 11, max 8 -> 11" (also 504, but moving a max nothing was wrong with).
 """
 
 from __future__ import annotations
@@ -148,11 +156,6 @@ def minimal_repair(instance: Instance, solver: str = "highs") -> tuple[bool, Rep
         ceiling = k if q.max_flex is None else q.max_flex
         down.append(model.add_var(var_type=mip.INTEGER, lb=0, ub=max(0, q.min - max(0, floor))))
         up.append(model.add_var(var_type=mip.INTEGER, lb=0, ub=max(0, ceiling - q.max)))
-    largest = model.add_var(lb=0)
-    for d in down + up:
-        model += largest >= d
-    weight = 1 + max([int(d.ub) for d in down + up] + [0])
-    model.objective = mip.minimize(weight * (mip.xsum(down) + mip.xsum(up)) + largest)
     model += mip.xsum(c) == k
     for j, q in enumerate(instance.quotas):
         seats = mip.xsum(c[t] for t in np.flatnonzero(types.A[j]))
@@ -160,7 +163,8 @@ def minimal_repair(instance: Instance, solver: str = "highs") -> tuple[bool, Rep
         model += seats <= q.max + up[j]
     for group in types.households:
         model += mip.xsum(c[t] for t in group) <= 1
-    status = model.optimize()
+    total = mip.xsum(down) + mip.xsum(up)
+    status = _solve(model, total)
     if status == mip.OptimizationStatus.INFEASIBLE:
         flex = any(q.min_flex is not None or q.max_flex is not None for q in instance.quotas)
         reason = ("even moving every bound as far as min_flex/max_flex allow" if flex
@@ -168,8 +172,8 @@ def minimal_repair(instance: Instance, solver: str = "highs") -> tuple[bool, Rep
         extra = " or the households" if types.households else ""
         return False, None, (f"No panel of {k} meets the quotas, {reason}; change k{extra}"
                       + (", or widen min_flex/max_flex" if flex else "") + ".")
-    if status != mip.OptimizationStatus.OPTIMAL:
-        raise SolverError(f"the repair model ended with status {status.name}")
+    if round(model.objective_value) > 0:
+        _prefer_among_equal_repairs(instance, model, total, down, up)
     changes = []
     for q, d_min, d_max in zip(instance.quotas, down, up):
         if round(d_min.x) > 0:
@@ -196,6 +200,69 @@ def require_feasible(instance: Instance, solver: str = "highs") -> FeasibilityRe
     if not report.feasible:
         raise InfeasibleQuotas(report.describe(), report.repair, report.impossible)
     return report
+
+
+def _solve(model: mip.Model, objective: mip.LinExpr) -> mip.OptimizationStatus:
+    """Minimise `objective`; INFEASIBLE or OPTIMAL, anything else is a solver failure."""
+    model.objective = mip.minimize(objective)
+    status = model.optimize()
+    if status not in (mip.OptimizationStatus.INFEASIBLE, mip.OptimizationStatus.OPTIMAL):
+        raise SolverError(f"the repair model ended with status {status.name}")
+    return status
+
+
+def _hold(model: mip.Model, objective: mip.LinExpr, integral: bool) -> None:
+    """Keep `objective` at the optimum just found while the next rule is optimised."""
+    best = model.objective_value
+    model += objective <= (round(best) if integral else best + 1e-6 * (1 + abs(best)))
+
+
+def _prefer_among_equal_repairs(instance: Instance, model: mip.Model, total: mip.LinExpr,
+                                down: list[mip.Var], up: list[mip.Var]) -> None:
+    """Re-solve `model` (optimal for the smallest total change) by the module's rules 1-3."""
+    _hold(model, total, integral=True)
+    min_offends, max_offends = _offending_bounds(instance)
+    innocent = mip.xsum(d for d, bad in zip(down, min_offends) if not bad) + \
+        mip.xsum(d for d, bad in zip(up, max_offends) if not bad)
+    if innocent.expr and (any(min_offends) or any(max_offends)):
+        _solve(model, innocent)
+        _hold(model, innocent, integral=True)
+    shares = instance.population_shares or {}
+    distances = []
+    for q, d_min, d_max in zip(instance.quotas, down, up):
+        share = shares.get((q.category, q.value))
+        if share is None:
+            continue
+        target = instance.k * float(share)
+        for new in (q.min - d_min, q.max + d_max):
+            gap = model.add_var(lb=0)
+            model += gap >= new - target
+            model += gap >= target - new
+            distances.append(gap)
+    if distances:
+        _solve(model, mip.xsum(distances))
+        _hold(model, mip.xsum(distances), integral=False)
+    largest = model.add_var(lb=0)
+    for d in down + up:
+        model += largest >= d
+    _solve(model, largest + 0)
+
+
+def _offending_bounds(instance: Instance) -> tuple[list[bool], list[bool]]:
+    """For every quota, whether its min and whether its max is wrong on its own (see the module docstring)."""
+    k = instance.k
+    having = _volunteers_per_quota(instance)
+    min_offends = [q.min > q.max or q.min > k or q.min > count for q, count in zip(instance.quotas, having)]
+    max_offends = [False] * len(instance.quotas)
+    for category in instance.categories:
+        rows = [j for j, q in enumerate(instance.quotas) if q.category == category]
+        if sum(instance.quotas[j].min for j in rows) > k:
+            for j in rows:
+                min_offends[j] = True
+        if sum(instance.quotas[j].max for j in rows) < k:
+            for j in rows:
+                max_offends[j] = True
+    return min_offends, max_offends
 
 
 def _volunteers_per_quota(instance: Instance) -> list[int]:

@@ -78,10 +78,16 @@ def load_instance(pool: Source, quotas: Source, k: int, *, id_column: str | None
         k = int(k)  # numpy integers from an app widget are as good as ints
     pool_table = _read(pool, pool_name, problems)
     quota_table = _read(quotas, quotas_name, problems, _ignore_extra_columns)
-    problems += check_k(k, len(pool_table.rows) if pool_table is not None else 0)
+    if _looks_swapped(pool_table, quota_table):
+        raise InputError([Problem(
+            f"the files look swapped: '{pool_table.name}' has the columns of a quota file and "
+            f"'{quota_table.name}' does not.",
+            f"Load '{quota_table.name}' as the pool and '{pool_table.name}' as the quotas.")])
+    # k against the pool size is said last: with a broken or wrong pool file the size is a symptom
+    k_problems = check_k(k, len(pool_table.rows) if pool_table is not None else 0)
     quota_file = read_quota_table(quota_table, problems) if quota_table is not None else None
     if pool_table is None or quota_file is None:
-        raise _input_error(problems)
+        raise _input_error(problems + k_problems)
 
     pool_file = pool_table.name
     pool_frame = pool_table.rows
@@ -111,6 +117,7 @@ def load_instance(pool: Source, quotas: Source, k: int, *, id_column: str | None
     ids = _ids(pool_table, id_column, problems)
     household_columns = _household_columns(pool_table, household, problems)
 
+    problems += k_problems
     if any(p.severity == "error" for p in problems):
         raise _input_error(problems)
     shares = None
@@ -158,6 +165,12 @@ def _ignore_extra_columns(problem: Problem) -> Problem:
     if problem.severity != "error" or not (unnamed or repeated):
         return problem
     return replace(problem, severity="warning", fix="It is ignored, like every column that is not a quota column.")
+
+
+def _looks_swapped(pool: Table | None, quotas: Table | None) -> bool:
+    """True when the pool file has a quota file's header and the quota file has not (files given the wrong way round)."""
+    return (pool is not None and quotas is not None and detect_format(pool) is not None
+            and pool.find("min") is not None and detect_format(quotas) is None)
 
 
 def detect_format(table: Table) -> dict[str, str] | None:

@@ -343,7 +343,7 @@ def seed_from_public_numbers(numbers: Iterable[int | str]) -> int:
             problems.append(Problem(f"public number {position} ('{text}') is not a whole number",
                                     "Type the numbers exactly as published, one whole number each."))
     if not canonical and not problems:
-        problems.append(Problem("no public numbers given", "Type at least one number from the public draw."))
+        problems.append(Problem("no public numbers given.", "Type at least one number from the public draw."))
     if problems:
         raise InputError(problems)
     digest = hashlib.sha256(",".join(canonical).encode("ascii")).digest()

@@ -1,5 +1,10 @@
 """What-if quota tuning: the quota table a person edits, per-quota flags, reading edits back,
-and proportional quotas from population shares.
+proportional quotas from population shares, and quotas rescaled to a new panel size.
+
+Rescaling from k to k' multiplies every bound by r = k'/k, the min rounded down and the max up:
+min' = floor(r * min), max' = ceil(r * max), capped at k'. The band keeps its place relative to
+the proportional seats and its relative width (the slack), and a category whose mins added up to
+at most k and maxes to at least k still does for k' (sum floor(r * min) <= r * sum min <= k').
 
 The table has one row per quota (quota order) with the columns of `summary.category_overview`
 plus "check": a short flag per quota ("ok", "min above max", "repair: min 12 -> 9", ...).
@@ -127,3 +132,16 @@ def _whole(value: object) -> int | None:
     except (TypeError, ValueError):
         return None
     return int(number) if number.is_integer() else None
+
+
+def rescaled(quotas: list[Quota], old_k: int, new_k: int) -> list[Quota]:
+    """The quotas sized for a panel of `old_k` rescaled to `new_k` (see the module docstring); flex limits kept."""
+    if old_k <= 0 or new_k <= 0:
+        raise InputError([Problem(f"cannot rescale quotas from k={old_k} to k={new_k}.",
+                                  "Both panel sizes must be at least 1.")])
+    result = []
+    for q in quotas:
+        low = min(new_k, q.min * new_k // old_k)
+        high = min(new_k, -(-q.max * new_k // old_k))
+        result.append(replace(q, min=low, max=max(low, high)))
+    return result

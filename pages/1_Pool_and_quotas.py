@@ -6,13 +6,25 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import InputError
-from core.quota_editing import proportional, quota_table, quotas_from_table
-from core.scenarios import Scenario, quota_file_table, scenarios_from_json, scenarios_to_json
+from core.quota_editing import proportional, quota_table, quotas_from_table, rescaled
+from core.scenarios import (
+    Scenario,
+    quota_file_table,
+    scenarios_from_json,
+    scenarios_to_json,
+)
 from core.summary import category_overview
-from ui import design, state
-from ui import charts
+from ui import charts, design, state
 from ui.checks import problems_for, report_for
-from ui.layout import page_setup, percent_table, table_height
+from ui.layout import (
+    name_columns,
+    narrowed,
+    number_or_dash,
+    page_setup,
+    percent_table,
+    table_height,
+    unknown_shares_note,
+)
 from ui.messages import show_error, show_problems
 from ui.pool_notes import show_pool_notes
 from ui.what_if import show_what_if
@@ -32,6 +44,13 @@ new_k = controls[0].number_input("Panel size k", min_value=1, max_value=instance
                                  key=f"k_{instance.fingerprint()[:16]}")
 if new_k != instance.k:
     state.set_instance(instance.with_quotas(list(instance.quotas), int(new_k)))
+    st.rerun()
+sized_for = state.quotas_sized_for()
+if sized_for is not None and sized_for != instance.k and controls[0].button(
+        f"Rescale quotas to k = {instance.k}", key="rescale_quotas",
+        help=f"The quotas were made for a panel of {sized_for}. Multiply every min and max by "
+             f"{instance.k}/{sized_for} (min rounded down, max up): the same proportions and slack."):
+    state.set_instance(instance.with_quotas(rescaled(list(instance.quotas), sized_for, instance.k)))
     st.rerun()
 if instance.population_shares:
     slack = controls[1].slider("Slack around proportional seats", 0, 50, 10, step=5, format="%d%%",
@@ -80,6 +99,8 @@ if report.feasible and not errors:
 st.subheader("Quotas per value")
 table, shares = percent_table(quota_table(instance, report), ["pool share", "population share"])
 table = design.target_column(table, instance)
+table, seats = number_or_dash(table, "proportional seats",
+                              help="k × population share: seats a perfectly proportional panel would give.")
 edited = st.data_editor(
     table,
     key=f"quotas_{instance.fingerprint()[:16]}",
@@ -87,16 +108,18 @@ edited = st.data_editor(
     width="stretch",
     height=table_height(len(table), 900),
     disabled=[c for c in table.columns if c not in ("min", "max", "target")],
-    column_config={
+    column_config=narrowed({
+        **name_columns(120, 190),
         **shares,
+        **seats,
         **design.TARGET_CONFIG,
-        "proportional seats": st.column_config.NumberColumn(format="%.1f",
-                                                            help="k × population share: seats a perfectly proportional panel would give."),
         "min": st.column_config.NumberColumn(min_value=0, step=1, format="%d", help="Fewest seats for this value."),
         "max": st.column_config.NumberColumn(min_value=0, step=1, format="%d", help="Most seats for this value."),
-        "check": st.column_config.TextColumn(width="medium", help="Problems with this quota, or what the repair changes."),
-    },
+        "check": st.column_config.TextColumn(help="Problems with this quota, or what the repair changes."),
+    }, {"volunteers": ("volunteers", 82), "pool share": ("in pool", 70), "population share": ("in population", 100),
+        "proportional seats": ("k × share", 78), "min": ("min", 58), "max": ("max", 58)}),
 )
+unknown_shares_note(instance)
 try:
     quotas = design.apply_targets(quotas_from_table(instance, edited), edited)
     if quotas != list(instance.quotas):

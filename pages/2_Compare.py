@@ -46,18 +46,19 @@ with st.expander("What the algorithms do"):
         st.caption(f"Not offered for this pool: {', '.join(missing)} (needs a background sample of the "
                    "population and the number of invitation letters sent).")
 
-controls = st.columns([4, 1, 1, 1], vertical_alignment="bottom")
 if "compare_algorithms" not in st.session_state:  # widget state is dropped on other pages: restore it
     remembered = state.compare_choice()
     default = default_choice(offered, instance.types.size, DIVERSIMAX_DEFAULT_SECONDS)
     st.session_state["compare_algorithms"] = [a for a in remembered if a in offered] if remembered is not None else default
 state.restore_widget("compare_seed", 2021)
 state.restore_widget("compare_time_limit", DIVERSIMAX_DEFAULT_SECONDS)
-chosen = controls[0].multiselect("Algorithms", offered, key="compare_algorithms",
-                                 on_change=lambda: state.remember_compare_choice(st.session_state["compare_algorithms"]))
-seed = int(controls[1].number_input("Random seed", min_value=0, max_value=2**31 - 1, step=1, key="compare_seed",
+# the picker has the full width so the name of every chosen algorithm stays visible
+chosen = st.multiselect("Algorithms", offered, key="compare_algorithms",
+                        on_change=lambda: state.remember_compare_choice(st.session_state["compare_algorithms"]))
+controls = st.columns([1, 1, 1, 3], vertical_alignment="bottom")
+seed = int(controls[0].number_input("Random seed", min_value=0, max_value=2**31 - 1, step=1, key="compare_seed",
                                     help="Recorded with the results: the same seed gives the same results."))
-time_limit = float(controls[2].number_input(
+time_limit = float(controls[1].number_input(
     "Diversimax limit (s)", min_value=1, max_value=600, step=1, key="compare_time_limit",
     disabled="diversimax" not in chosen,
     help="Diversimax stops here at the latest (sooner when its panel is proven within 0.1% of the best); "
@@ -70,7 +71,7 @@ if note:
 options = {name: compare_options(name, extras, time_limit) for name in offered}
 current_run = state.compare_run()
 running = current_run is not None and current_run.running and not current_run.token.cancelled
-run_clicked = controls[3].button("Run", type="primary", disabled=not chosen or running, width="stretch",
+run_clicked = controls[2].button("Run", type="primary", disabled=not chosen or running, width="stretch",
                                  help="Runs in the background: you may keep reading, or visit other pages.")
 
 # failures of the last run, kept (per quotas) so they stay next to the algorithm that caused them
@@ -167,28 +168,33 @@ display, _ = percent_table(
     table, ["min probability", "max probability", "mean probability", "geometric mean", "share below k/n",
             "share below half of k/n", "panels meeting quotas"], digits=2)
 display["support (panels)"] = [("one per run" if pd.isna(x) else f"{int(x):,}") for x in table["support (panels)"]]
-labels = {  # short headers; the help text says what each column means
-    "min probability": ("lowest", "The smallest selection probability of any volunteer."),
-    "max probability": ("highest", "The largest selection probability of any volunteer."),
-    "mean probability": ("mean", "Always k/n: the panel has k seats."),
-    "geometric mean": ("geo. mean", "Low when anyone has a very small chance."),
-    "share below k/n": ("below k/n", "Share of volunteers with less than the fair chance k/n."),
-    "share below half of k/n": ("below ½·k/n", "Share of volunteers with less than half the fair chance."),
-    "panels meeting quotas": ("quotas met", "Chance that a drawn panel meets every quota."),
+labels = {  # short headers and fixed widths so every column fits 1400 px; the help text says what each means
+    "min probability": ("lowest", 62, "The smallest selection probability of any volunteer."),
+    "max probability": ("highest", 66, "The largest selection probability of any volunteer."),
+    "geometric mean": ("geo. mean", 76, "Low when anyone has a very small chance."),
+    "share below k/n": ("below k/n", 72, "Share of volunteers with less than the fair chance k/n."),
+    "share below half of k/n": ("below ½·k/n", 84, "Share of volunteers with less than half the fair chance."),
+    "panels meeting quotas": ("quotas met", 82, "Chance that a drawn panel meets every quota."),
 }
-config = {name: st.column_config.NumberColumn(short, format="%.2f%%", help=text) for name, (short, text) in labels.items()}
+config = {name: st.column_config.NumberColumn(short, format="%.2f%%", width=width, help=text)
+          for name, (short, width, text) in labels.items()}
 config.update({
-    "Gini": st.column_config.NumberColumn("Gini", format="%.3f", help="0 = everyone has the same chance; higher = more unequal."),
-    "min / (k/n)": st.column_config.NumberColumn("lowest ÷ k/n", format="%.2f",
+    "algorithm": st.column_config.TextColumn("algorithm", width=92, pinned=True),
+    "Gini": st.column_config.NumberColumn("Gini", format="%.3f", width=52,
+                                          help="0 = everyone has the same chance; higher = more unequal."),
+    "min / (k/n)": st.column_config.NumberColumn("low ÷ k/n", format="%.2f", width=72,
                                                   help="The smallest chance as a multiple of the fair chance k/n (1 = fair)."),
-    "max / (k/n)": st.column_config.NumberColumn("highest ÷ k/n", format="%.2f",
+    "max / (k/n)": st.column_config.NumberColumn("high ÷ k/n", format="%.2f", width=76,
                                                   help="The largest chance as a multiple of k/n: far above 1 invites envy and manipulation."),
-    "support (panels)": st.column_config.TextColumn("panels", help="Number of different panels the lottery can pick."),
-    "seconds": st.column_config.NumberColumn("seconds", format="%.1f", help="Time to compute the probabilities."),
-    "expected seats within quotas": st.column_config.TextColumn("seats in quota", help="Values whose average seats lie within the quota."),
+    "support (panels)": st.column_config.TextColumn("panels", width=62, help="Number of different panels the lottery can pick."),
+    "seconds": st.column_config.NumberColumn("seconds", format="%.1f", width=64, help="Time to compute the probabilities."),
+    "expected seats within quotas": st.column_config.TextColumn("in quota", width=66,
+                                                                help="Values whose average seats lie within the quota."),
 })
 config.update(design.GAIN_CONFIG)
-st.dataframe(display, hide_index=True, width="stretch", column_config=config)
+# the mean is always k/n (stated above), so it is left out of the view; the CSV download keeps it
+st.dataframe(display, hide_index=True, width="stretch", column_config=config,
+             column_order=[c for c in display.columns if c != "mean probability"])
 seeds = {name: state.result_seed(name) for name in shown}
 st.caption("Seeds: " + ", ".join(f"{name} {s}" for name, s in seeds.items())
            + (". Legacy's probabilities are estimated from repeated runs (2,000 in the app)." if "legacy" in shown else "."))
@@ -199,7 +205,11 @@ if "diversimax" in shown:
 st.subheader("Who gets which chance")
 st.caption("Each line sorts the volunteers from least to most likely to be selected. A fair algorithm keeps the "
            "line close to the dashed k/n line; a line starting near 0 means some volunteers almost never get a seat.")
-st.altair_chart(charts.cached("allocation", allocation_curves(instance, shown), instance.k / instance.n), width="stretch")
+full_range = st.toggle("Full range 0–100%", key="allocation_full_range",
+                       help=f"Off: the axis runs from 0 to {charts.zoomed_top(instance.k / instance.n):.0%} "
+                            f"({charts.ZOOM:g} × k/n) so the lines can be told apart; higher chances are cut at the top.")
+st.altair_chart(charts.cached("allocation", allocation_curves(instance, shown), instance.k / instance.n, full_range),
+                width="stretch")
 
 # ---- expected seats ------------------------------------------------------------------------------
 st.subheader("Expected seats per value")
@@ -221,13 +231,17 @@ st.subheader("Every volunteer")
 volunteers = volunteer_table(instance, shown)
 filters = st.columns(len(instance.categories) + 1)
 search = filters[0].text_input("Id contains")
-chosen_values = {cat: filters[i + 1].multiselect(cat, instance.values(cat), key=f"filter_{cat}")
+chosen_values = {cat: filters[i + 1].multiselect(cat, instance.values(cat), key=f"filter_{cat}", placeholder="all")
                  for i, cat in enumerate(instance.categories)}
 visible = filter_volunteers(volunteers, chosen_values, search)
-st.caption(f"{len(visible):,} of {len(volunteers):,} volunteers.")
+st.caption(f"{len(visible):,} of {len(volunteers):,} volunteers. The id stays in view when the table scrolls sideways.")
 visible_shown, visible_config = percent_table(visible, list(shown), digits=2)
+visible_config = {name: st.column_config.NumberColumn(name, format="%.2f%%", width=max(64, 8 * len(name) + 16))
+                  for name in shown}  # each algorithm's column narrow enough that eight fit next to the id
+visible_config["id"] = st.column_config.TextColumn("id", pinned=True)
 st.dataframe(visible_shown, hide_index=True, width="stretch", height=table_height(len(visible), 420),
-             column_config=visible_config)
+             column_config=visible_config,
+             column_order=["id", *shown, *[c for c in visible_shown.columns if c != "id" and c not in shown]])
 
 downloads = st.columns(4)
 downloads[0].download_button("Comparison table (CSV)", table.to_csv(index=False), "comparison.csv", "text/csv")

@@ -8,7 +8,12 @@ import secrets
 import streamlit as st
 
 from core.errors import InputError, Problem
-from core.lottery import audit_record, commitment, seed_from_public_numbers, ticket_table
+from core.lottery import (
+    audit_record,
+    commitment,
+    seed_from_public_numbers,
+    ticket_table,
+)
 from core.lottery_view import lottery_volunteers, selected_and_remaining
 from core.metrics import panel_seats, seat_report
 from core.validation import parse_whole_number
@@ -95,8 +100,8 @@ if st.button("Draw the panel", type="primary"):
         if how == "Enter a seed":
             seed = parse_whole_number(typed_seed or "")
             if seed is None or seed < 0:
-                raise InputError([Problem(f"the seed '{typed_seed}' is not a whole number of 0 or more.",
-                                          "Type digits only, for example 20240611.", column="Seed")])
+                raise InputError([Problem(f"the seed '{typed_seed}' typed in the Seed box is not a whole number "
+                                          "of 0 or more.", "Type digits only, for example 20240611.")])
         elif how == "Numbers from a public draw":
             public = [x for x in (numbers or "").replace(";", ",").replace(" ", ",").split(",") if x.strip()]
             seed = seed_from_public_numbers(public)
@@ -118,21 +123,22 @@ if draw is not None:
     st.success(f"Seed **{draw['seed']}** drew ticket **{draw['ticket']}** of {draw['M']:,} "
                f"({draw['algorithm']}).", icon=":material/casino:")
     selected, remaining = selected_and_remaining(instance, draw["panel"])
-    panel_column, seats_column = st.columns([5, 3], gap="medium")
-    with panel_column:
-        st.markdown(f"**The panel** ({len(selected)} members)")
-        st.dataframe(selected, hide_index=True, width="stretch", height=table_height(len(selected), 560))
-    with seats_column:
-        report = seat_report(instance, panel_seats(instance, draw["panel"]))
-        met = int(report["within_quota"].sum())
-        st.markdown(f"**Seats per value** ({met} of {len(report)} quotas met)")
-        shown = report.assign(quota=[f"{a}–{b}" for a, b in zip(report["min"], report["max"])])
-        st.dataframe(shown[["category", "value", "seats", "quota", "within_quota"]]
-                     .rename(columns={"within_quota": "within quota"}),
-                     hide_index=True, width="stretch", height=table_height(len(report), 560),
-                     column_config={"seats": st.column_config.NumberColumn(format="%d", width="small"),
-                                    "quota": st.column_config.TextColumn(width="small"),
-                                    "within quota": st.column_config.CheckboxColumn("ok", width="small")})
+    # the panel first and its seats per value below it, each at full width, so no column is cut off
+    st.markdown(f"**The panel** ({len(selected)} members)")
+    st.dataframe(selected, hide_index=True, width="stretch", height=table_height(len(selected), 560),
+                 column_config={selected.columns[0]: st.column_config.Column(pinned=True)})
+    report = seat_report(instance, panel_seats(instance, draw["panel"]))
+    met = int(report["within_quota"].sum())
+    st.markdown(f"**Seats per value** ({met} of {len(report)} quotas met)")
+    shown = report.assign(quota=[f"{a}–{b}" for a, b in zip(report["min"], report["max"])])
+    st.dataframe(shown[["category", "value", "seats", "quota", "within_quota"]]
+                 .rename(columns={"within_quota": "within quota"}),
+                 hide_index=True, width="content", height=table_height(len(report), 760),
+                 column_config={"category": st.column_config.TextColumn(width=160),
+                                "value": st.column_config.TextColumn(width=240),
+                                "seats": st.column_config.NumberColumn(format="%d", width=70),
+                                "quota": st.column_config.TextColumn(width=80),
+                                "within quota": st.column_config.CheckboxColumn("within quota", width=100)})
     files = st.columns(3)
     files[0].download_button("Selected panel (CSV)", selected.to_csv(index=False), "selected.csv", "text/csv",
                              key="download_selected")

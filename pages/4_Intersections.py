@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from core.errors import InputError
-from core.intersection_views import (cell_counts, check_table_choice, heatmap_frame, identities_left_out,
-                                     left_out_probability, summary_table)
+from core.intersection_views import (
+    cell_counts,
+    check_table_choice,
+    heatmap_frame,
+    identities_left_out,
+    left_out_probability,
+    summary_table,
+)
 from ui import state
 from ui.algorithms import APP_OPTIONS, available
 from ui.checks import report_for
-from ui.intersections_charts import LEGACY_DRAWS, drawn_panels, heatmap, result_key, table_metrics
+from ui.intersections_charts import (
+    LEGACY_DRAWS,
+    drawn_panels,
+    heatmap,
+    result_key,
+    table_metrics,
+)
 from ui.layout import page_setup, percent_table, table_height
 from ui.messages import show_error
 from ui.solve import run_cached
@@ -188,11 +199,19 @@ st.caption("Over every table of two or three categories. **Gini** of the expecte
            "leaves out, on average. Then the individual side: the **lowest selection probability** of any volunteer "
            "and the **Gini of selection probabilities** (0 = everyone has the same chance).")
 summary_shown, summary_config = percent_table(summary, ["lowest selection probability"], digits=2)
-summary_config.update({
-    "mean Gini over tables": st.column_config.NumberColumn(format="%.3f"),
-    "expected empty cells": st.column_config.NumberColumn(format="%.1f"),
-    "cells never filled": st.column_config.NumberColumn(format="%d", help="Identities no panel of the lottery ever includes."),
-    "Gini of selection probabilities": st.column_config.NumberColumn(format="%.3f"),
+summary_config.update({  # short headers (the caption above says what each is) so the table fits 1400 px
+    "algorithm": st.column_config.TextColumn("algorithm", pinned=True),
+    "mean Gini over tables": st.column_config.NumberColumn("Gini of members", format="%.3f",
+                                                           help="Mean over the tables of the Gini of expected members per identity."),
+    "expected empty cells": st.column_config.NumberColumn("empty cells", format="%.1f",
+                                                          help="Identities the pool has that a drawn panel leaves out, on average."),
+    "cells never filled": st.column_config.NumberColumn("never filled", format="%d",
+                                                        help="Identities no panel of the lottery ever includes."),
+    "lowest selection probability": {**summary_config["lowest selection probability"], "label": "lowest probability"},
+    "volunteers with probability 0": st.column_config.NumberColumn("probability 0", format="%d",
+                                                                   help="Volunteers who can never be selected."),
+    "Gini of selection probabilities": st.column_config.NumberColumn("Gini of probabilities", format="%.3f",
+                                                                     help="0 = everyone has the same chance."),
 })
 st.dataframe(summary_shown, hide_index=True, width="stretch", column_config=summary_config)
 

@@ -11,11 +11,24 @@ from core.endtoend.participation import fit_instance
 from core.endtoend.phase_one import phase_one
 from core.endtoend.selection import background_shares
 from core.endtoend.simulation import simulate_algorithm, simulate_phase_one
-from core.endtoend_views import (beta_frame, boost_by_value, population_model, ratio_by_type, ratio_by_value,
-                                 seats_against_population, simulation_summary)
+from core.endtoend_views import (
+    beta_frame,
+    boost_by_value,
+    population_model,
+    ratio_by_type,
+    ratio_by_value,
+    seats_against_population,
+    simulation_summary,
+)
 from ui import charts, state
 from ui.algorithms import available
-from ui.endtoend_charts import beta_chart, progress_fraction, q_histogram, ratio_dots, type_scatter
+from ui.endtoend_charts import (
+    beta_chart,
+    progress_fraction,
+    q_histogram,
+    ratio_dots,
+    type_scatter,
+)
 from ui.layout import page_setup, percent, percent_table, table_height
 from ui.messages import show_error
 from ui.solve import options_key, run_cached
@@ -113,12 +126,16 @@ figures[3].metric("α = q*·r/k", f"{fit.alpha(instance.k):.2f}",
                   help="How many times over the least willing volunteers' group could fill the panel; the paper's "
                        "guarantees need α well above 1.")
 betas = beta_frame(fit)
-chart_col, table_col = st.columns([3, 2])
+chart_col, table_col = st.columns(2)  # half the width: the β table shows full value names
 chart_col.altair_chart(beta_chart(betas), width="stretch")
 beta_display = betas[["category", "value", "beta", "low", "high"]].rename(
     columns={"beta": "β", "low": "interval from", "high": "interval to"})
 table_col.dataframe(beta_display, hide_index=True, width="stretch", height=table_height(len(beta_display), 520),
-                    column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("β", "interval from", "interval to")})
+                    column_config={"category": st.column_config.TextColumn(width=100),
+                                   "value": st.column_config.TextColumn(width=180),
+                                   # short labels (the caption below says these are the 95% interval)
+                                   **{c: st.column_config.NumberColumn(label, format="%.3f", width=54)
+                                      for c, label in (("β", "β"), ("interval from", "from"), ("interval to", "to"))}})
 st.caption(f"Intervals: 95% bootstrap intervals from {fit.resamples} resamples (seed {fit.seed})"
            + (" — with 0 resamples there are no intervals." if fit.resamples == 0 else ".")
            + f" Fitted by maximum likelihood ({fit.solver}).")

@@ -7,10 +7,27 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.classroom import (ALGORITHMS, LABELS, MAX_K, MAX_VOLUNTEERS, MIN_K, classroom_instance, fits_classroom,
-                            instance_tables, leximin_stages, legacy_trace, panel_frame, panel_table,
-                            participation_from_shares, person_frame, pool_status, quota_rows, spread_of_chance,
-                            stage_text, summary_frame)
+from core.classroom import (
+    ALGORITHMS,
+    LABELS,
+    MAX_K,
+    MAX_VOLUNTEERS,
+    MIN_K,
+    classroom_instance,
+    fits_classroom,
+    instance_tables,
+    legacy_trace,
+    leximin_stages,
+    panel_frame,
+    panel_table,
+    participation_from_shares,
+    person_frame,
+    pool_status,
+    quota_rows,
+    spread_of_chance,
+    stage_text,
+    summary_frame,
+)
 from core.examples import load_example
 from ui import design, state
 from ui.layout import page_setup, percent, share_columns
@@ -50,7 +67,7 @@ if "classroom" not in st.session_state:
                                      "shares": shares0, "version": 0}
 room = st.session_state["classroom"]
 
-top = st.columns([3, 1], vertical_alignment="bottom")
+top = st.columns([2, 1], vertical_alignment="bottom")  # room for the whole button label
 top[0].caption(f"Started from {room['origin']}. Up to {MAX_VOLUNTEERS} volunteers, a panel of {MIN_K} to {MAX_K}.")
 if top[1].button("Start again from the classroom example"):
     instance, _ = load_example(EXAMPLE)
@@ -110,12 +127,13 @@ if table.count == 0:
 # ---- how each algorithm spreads chance ----------------------------------------------------------------------
 st.divider()
 st.subheader("How each algorithm spreads chance")
-controls = st.columns([3, 1, 2], vertical_alignment="bottom")
-chosen = controls[0].multiselect("Algorithms", [key for key, _, _ in ALGORITHMS], default=[key for key, _, _ in ALGORITHMS],
-                                 format_func=LABELS.get)
-seed = int(controls[1].number_input("Seed", min_value=0, value=1, step=1,
+# the picker gets the full width so every chosen algorithm's label stays visible
+chosen = st.multiselect("Algorithms", [key for key, _, _ in ALGORITHMS], default=[key for key, _, _ in ALGORITHMS],
+                        format_func=LABELS.get)
+controls = st.columns([1, 2, 3], vertical_alignment="bottom")
+seed = int(controls[0].number_input("Seed", min_value=0, value=1, step=1,
                                     help="Recorded with the results; the fair algorithms do not depend on it."))
-with controls[2]:
+with controls[1]:
     use_q = st.toggle("Participation model (for end-to-end)", value=room["shares"] is not None,
                       help="How likely each volunteer was to answer an invitation. End-to-end gives rarely-answering "
                            "groups more chance so everyone in the population ends up equally likely.")
@@ -148,8 +166,11 @@ if report.spreads:
     st.dataframe(summary_frame(report), hide_index=True, width="stretch",
                  column_config={**share_columns("chance of breaking a quota", "smallest chance", "largest chance"),
                                 "largest / (k/n)": st.column_config.NumberColumn(format="%.2f")})
+reasons: dict[str, list[str]] = {}
 for key, reason in report.unavailable.items():
-    st.info(f"**{LABELS[key]}** is not shown: {reason}.")
+    reasons.setdefault(reason, []).append(f"**{LABELS[key]}**")
+for reason, names in reasons.items():  # one box per reason, not one per algorithm
+    st.info(f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} not shown: {reason}.")
 
 fair = instance.k / instance.n
 
@@ -162,7 +183,7 @@ def panel_chart(frame: pd.DataFrame) -> alt.Chart:
     return (alt.Chart(frame).mark_bar().encode(
         x=alt.X("position:Q", title="panels (representative first)", axis=alt.Axis(labels=False, ticks=False),
                 scale=alt.Scale(domain=[0, len(frame) + 1])),
-        y=alt.Y("probability:Q", title="probability of the panel", axis=alt.Axis(format=".1%")),
+        y=alt.Y("probability:Q", title="probability of the panel", axis=alt.Axis(format="~%")),
         color=alt.Color("kind:N", title=None, scale=COLORS, legend=alt.Legend(orient="top")),
         tooltip=["panel", "members", "kind", alt.Tooltip("probability:Q", format=".3%")],
     ).properties(height=220))
@@ -212,7 +233,7 @@ with legacy_tab:
             show_error(error, "The legacy draw")
             trace = None
         if trace is not None:
-            step = st.slider("Step", 0, len(trace.steps), len(trace.steps), key=f"classroom_step_{draw_seed}_{instance.fingerprint()[:8]}")
+            step = st.slider("Step", 0, len(trace.steps), 0, key=f"classroom_step_{draw_seed}_{instance.fingerprint()[:8]}")
             if step == 0:
                 st.markdown("Before the first pick: everyone is in the pool.")
             else:
@@ -240,7 +261,7 @@ with leximin_tab:
             stages = None
         if stages is not None:
             count = len(stages.stages)
-            upto = st.slider("Stage", 1, count, count, key=f"classroom_stage_{instance.fingerprint()[:8]}") if count > 1 else 1
+            upto = st.slider("Stage", 1, count, 1, key=f"classroom_stage_{instance.fingerprint()[:8]}") if count > 1 else 1
             for stage in stages.stages[:upto]:
                 st.markdown("- " + stage_text(instance, stage, stages.stages[:stage.number - 1]))
             fixed = np.full(instance.n, np.nan)

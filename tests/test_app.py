@@ -40,7 +40,7 @@ def texts(elements) -> str:
 def load_classroom(at: AppTest) -> AppTest:
     """Run Home (which loads the default example), then load the classroom example."""
     at.run()
-    at.selectbox[0].set_value("classroom")
+    at.selectbox[0].set_value("classroom").run()  # the button reads "Load classroom" after the pick
     at.button(key="load_example").click().run()
     assert_clean(at)
     assert at.session_state["instance"].n == 12

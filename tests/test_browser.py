@@ -28,6 +28,12 @@ EXAMPLE = "climate_300"
 PANEL_SIZE = 30
 CATEGORIES = 6
 STARTUP_SECONDS = 60
+WIDTH = 1400  # the width of issue #18's findings: nothing may be cut off at it
+# every page, with what its last element shows once the page is fully drawn: a heading, a button or a text
+PAGES = {"Home": ("heading", "The pool per value"), "Pool and quotas": ("text", "Import scenarios (JSON)"),
+         "Compare": ("button", "Volunteers (CSV)"), "Lottery": ("button", "Audit record (JSON)"),
+         "Intersections": ("button", "Cells of this table (CSV)"),
+         "End to end": ("text", "to run the population"), "Classroom": ("text", "Before the first pick")}
 RUN_TIMEOUT_MS = 600_000  # the two algorithms on 300 volunteers, on a shared 2-core machine
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium "
@@ -109,8 +115,85 @@ def screenshot(page, name: str) -> None:
     page.set_viewport_size(size)
 
 
+def upload_into(uploader, name: str, content: bytes, attempts: int = 3) -> None:
+    """Put a file into one file uploader and wait until it shows the file's name. A file set while
+    the previous upload's rerun is still going can be dropped by the page, so it is set again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(attempts):
+        uploader.locator('input[type="file"]').first.set_input_files(
+            files=[{"name": name, "mimeType": "text/csv", "buffer": content}])
+        try:
+            uploader.get_by_text(name).first.wait_for(timeout=30_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
+
+
+def hidden_choices(page) -> list[str]:
+    """Names of the chosen options of the page's first multiselect that are not wholly visible
+    (cut off by the picker's right edge, where its clear and open icons sit)."""
+    return page.evaluate("""() => {
+        const picker = document.querySelector('[data-testid="stMultiSelect"]');
+        if (!picker) return [];
+        const box = picker.querySelector('[data-baseweb="select"]') || picker;
+        const edge = box.getBoundingClientRect().right - 56;
+        return [...picker.querySelectorAll('[data-tag], [data-baseweb="tag"]')]
+            .filter(tag => tag.getBoundingClientRect().right > edge || tag.getBoundingClientRect().width === 0)
+            .map(tag => tag.innerText.trim());
+    }""")
+
+
+def run_on_compare(page, algorithms: list[str]) -> None:
+    """On the Compare page: choose exactly `algorithms`, press Run and wait for the charts."""
+    chooser = page.locator('[data-testid="stMultiSelect"]').first
+    chooser.get_by_role("button", name="Clear all").click()
+    for name in algorithms:
+        chooser.locator("input").fill(name)
+        chooser.locator("input").press("Enter")
+    page.keyboard.press("Escape")
+    wait_idle(page)
+    page.get_by_role("button", name="Run", exact=True).click()
+    # the run goes on in the background: results appear as each algorithm ends, then this line
+    page.get_by_text(f"Ran {len(algorithms)} algorithm(s)").first.wait_for(timeout=RUN_TIMEOUT_MS)
+    page.get_by_text("Who gets which chance", exact=True).wait_for(timeout=RUN_TIMEOUT_MS)
+    wait_idle(page)
+
+
+def sidebar_text(page, waiting_for: str = "Pool:") -> str:
+    """The sidebar's text once it shows `waiting_for` (the note on the loaded pool is drawn after the links)."""
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text(waiting_for).first.wait_for()
+    return sidebar.inner_text()
+
+
+def load_example_in_browser(page, name: str) -> None:
+    """Pick a bundled example on Home and load it."""
+    open_page(page, "Home")
+    page.locator('[data-testid="stSelectbox"]').first.click()
+    page.get_by_role("option", name=name).first.click()
+    wait_idle(page)
+    page.get_by_role("button", name=f"Load {name}").click()
+    wait_idle(page)
+    page.get_by_text(f"Loaded: example “{name}”").wait_for()
+
+
+def overflowing_tables(page) -> list[str]:
+    """Header texts of the dataframes on the page whose columns do not fit their width (hidden to the right)."""
+    return page.evaluate("""() => {
+        const headings = [...document.querySelectorAll('h1, h2, h3, h4')];
+        const under = frame => headings.filter(h => h.compareDocumentPosition(frame) & Node.DOCUMENT_POSITION_FOLLOWING)
+                                       .map(h => h.innerText.trim()).pop() || '?';
+        return [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+            .map(frame => [frame, frame.querySelector('.dvn-scroller')])
+            .filter(([frame, scroller]) => scroller && scroller.scrollWidth > scroller.clientWidth + 2)
+            .map(([frame, scroller]) => `table under "${under(frame)}" (${scroller.scrollWidth} > ${scroller.clientWidth} px)`);
+    }""")
+
+
 def test_workbench_in_a_browser(app_url):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     from ui.algorithms import available
 
@@ -119,31 +202,45 @@ def test_workbench_in_a_browser(app_url):
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+        page = browser.new_page(viewport={"width": WIDTH, "height": 1000}, accept_downloads=True)
         page.set_default_timeout(60_000)
         try:
             # Home: load the realistic example
             page.goto(app_url)
             page.get_by_text("Sortition workbench", exact=True).first.wait_for()
             wait_idle(page)
-            page.get_by_role("button", name="Load this example").click()
-            wait_idle(page)
+            # the first visit loads the realistic example, and the sidebar says so
             page.get_by_text(f"Loaded: example “{EXAMPLE}”").wait_for()
+            assert EXAMPLE in sidebar_text(page)
+            assert page.get_by_role("button", name="Load this example").count() == 0
             assert_no_exception(page, "Home")
             screenshot(page, "1_home")
 
             # A broken upload is reported in words (file, row, column), and the loaded example stays
-            uploads = page.locator('[data-testid="stFileUploader"] input[type="file"]')
-            uploads.nth(0).set_input_files(files=[{"name": "broken_pool.csv", "mimeType": "text/csv",
-                                                   "buffer": b"id,gender\na,f\nb,\nc,m\n"}])
-            uploads.nth(1).set_input_files(files=[{"name": "quotas.csv", "mimeType": "text/csv",
-                                                   "buffer": b"category,feature,min,max\ngender,f,1,1\ngender,m,1,1\n"}])
+            uploaders = page.locator('[data-testid="stFileUploader"]')
+            upload_into(uploaders.nth(0), "broken_pool.csv", b"id,gender\na,f\nb,\nc,m\n")
             wait_idle(page)
+            upload_into(uploaders.nth(1), "quotas.csv", b"category,feature,min,max\ngender,f,1,1\ngender,m,1,1\n")
+            wait_idle(page)
+            expect(page.get_by_role("button", name="Load uploaded files")).to_be_enabled(timeout=60_000)
             page.get_by_role("button", name="Load uploaded files").click()
             page.get_by_text("broken_pool.csv, row 3, column 'gender': empty cell").wait_for()
             assert_no_exception(page, "Home after a broken upload")
             page.get_by_text(f"Loaded: example “{EXAMPLE}”").wait_for()
             screenshot(page, "1_home_broken_upload")
+
+            # a good upload (the example's own files under other names): Home and the sidebar name it
+            folder = ROOT / "examples" / EXAMPLE
+            for number, (name, source) in enumerate([("my_pool.csv", "pool.csv"), ("my_quotas.csv", "quotas.csv")]):
+                upload_into(uploaders.nth(number), name, (folder / source).read_bytes())
+                wait_idle(page)
+            wait_idle(page)
+            expect(page.get_by_role("button", name="Load uploaded files")).to_be_enabled(timeout=60_000)
+            page.get_by_role("button", name="Load uploaded files").click()
+            page.get_by_text("Loaded: my_pool.csv + my_quotas.csv").wait_for()
+            wait_idle(page)
+            assert "my_pool.csv + my_quotas.csv" in sidebar_text(page, "my_pool.csv")
+            assert_no_exception(page, "Home after a good upload")
 
             # Pool and quotas: the feasibility verdict and the quota table
             open_page(page, "Pool and quotas")
@@ -153,17 +250,7 @@ def test_workbench_in_a_browser(app_url):
 
             # Compare: exactly leximin and legacy
             open_page(page, "Compare")
-            chooser = page.locator('[data-testid="stMultiSelect"]').first
-            chooser.get_by_role("button", name="Clear all").click()
-            for name in ALGORITHMS:
-                chooser.locator("input").fill(name)
-                chooser.locator("input").press("Enter")
-            page.keyboard.press("Escape")
-            wait_idle(page)
-            page.get_by_role("button", name="Run", exact=True).click()
-            page.get_by_text(f"Ran {len(ALGORITHMS)} algorithm(s)").first.wait_for(timeout=RUN_TIMEOUT_MS)
-            page.get_by_text("Who gets which chance", exact=True).wait_for(timeout=RUN_TIMEOUT_MS)
-            wait_idle(page)
+            run_on_compare(page, ALGORITHMS)
             assert_no_exception(page, "Compare")
             # the allocation chart and one expected-seats chart per category, each drawn (canvas or svg)
             page.wait_for_function(
@@ -213,3 +300,50 @@ def test_workbench_in_a_browser(app_url):
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert len(rows) == PANEL_SIZE
     assert len({row["id"] for row in rows}) == PANEL_SIZE
+
+
+@pytest.mark.parametrize("example", ["climate_300", "large_2000"])
+def test_every_page_fits_1400_px(app_url, example):
+    """Screenshots of every page at 1400 px (test-artifacts/<example>_<n>_<page>.png) after a leximin run,
+    the sidebar naming the loaded pool, and no table whose columns run off its right edge."""
+    from playwright.sync_api import sync_playwright
+
+    cut_off: dict[str, list[str]] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": WIDTH, "height": 900})
+        page.set_default_timeout(60_000)
+        try:
+            page.goto(app_url)
+            page.get_by_text("Loaded: example", exact=False).first.wait_for()
+            wait_idle(page)
+            if example != EXAMPLE:
+                load_example_in_browser(page, example)
+            assert example in sidebar_text(page), sidebar_text(page)
+            for number, (label, last_element) in enumerate(PAGES.items()):
+                open_page(page, label)
+                if label in ("Compare", "Classroom"):  # the algorithm pickers show every chosen name
+                    page.locator('[data-testid="stMultiSelect"]').first.wait_for()
+                    hidden = hidden_choices(page)
+                    assert not hidden, f"{label}: the algorithm picker hides {hidden}"
+                if label == "Compare":
+                    run_on_compare(page, ["leximin"])
+                if label == "End to end":
+                    page.get_by_role("button", name="Estimate").click()
+                if label == "Lottery":
+                    page.get_by_role("button", name="Draw the panel").click()
+                    page.get_by_text("drew ticket").wait_for(timeout=RUN_TIMEOUT_MS)
+                kind, text = last_element
+                last = (page.locator("h1, h2, h3", has_text=text) if kind == "heading" else
+                        page.get_by_role("button", name=text) if kind == "button" else page.get_by_text(text))
+                last.first.wait_for(timeout=RUN_TIMEOUT_MS)
+                wait_idle(page)
+                assert_no_exception(page, f"{label} with {example}")
+                assert example in sidebar_text(page), f"{label}: {sidebar_text(page)}"
+                screenshot(page, f"{example}_{number}_{label.replace(' ', '_').lower()}")
+                overflow = overflowing_tables(page)
+                if overflow:
+                    cut_off[label] = overflow
+        finally:
+            browser.close()
+    assert not cut_off, f"tables cut off at {WIDTH} px with {example}: {cut_off}"

@@ -7,6 +7,8 @@ import pandas as pd
 import streamlit as st
 
 POOL_COLORS = ["#2f6f73", "#d08c60"]  # pool share, population share
+LABEL_LIMIT = 240  # pixels of a value label before it is cut with "…" (the longest bundled: 29 characters)
+ROW_PIXELS = 28  # least height of one value's row in the expected-seats chart, whatever the number of algorithms
 PALETTE = ["#2f6f73", "#d08c60", "#6c8ebf", "#b5627a", "#8a9a5b", "#7d6b9c", "#c9a227", "#5a5a5a"]
 
 
@@ -21,7 +23,7 @@ def pool_vs_population(overview: pd.DataFrame, category: str) -> alt.Chart:
         alt.Chart(shares)
         .mark_bar()
         .encode(
-            y=alt.Y("value:N", title=None, sort=order, axis=alt.Axis(labelLimit=150)),
+            y=alt.Y("value:N", title=None, sort=order, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
             x=alt.X("share:Q", title=None, axis=alt.Axis(format="%")),
             yOffset=alt.YOffset("group:N"),
             color=alt.Color("group:N", title=None, scale=alt.Scale(domain=["pool share", "population share"],
@@ -37,16 +39,28 @@ def algorithm_colors(algorithms: list[str]) -> alt.Scale:
     return alt.Scale(domain=list(algorithms), range=PALETTE[:len(algorithms)] if len(algorithms) <= len(PALETTE) else None)
 
 
-def allocation_chart(curves: pd.DataFrame, fair: float) -> alt.LayerChart:
+ZOOM = 3.0  # the allocation chart shows selection probabilities from 0 to ZOOM x k/n unless asked for all
+
+
+def zoomed_top(fair: float) -> float:
+    """Top of the allocation chart's zoomed y axis: ZOOM x k/n, at most 100%."""
+    return min(1.0, ZOOM * fair)
+
+
+def allocation_chart(curves: pd.DataFrame, fair: float, full_range: bool = False) -> alt.LayerChart:
     """The Nature paper's probability-allocation chart: each algorithm's selection probabilities,
-    sorted, against the volunteers' position in the pool, with the fair chance k/n as a dashed line."""
+    sorted, against the volunteers' position in the pool, with the fair chance k/n as a dashed line.
+    The y axis runs from 0 to `zoomed_top(fair)` (lines above it are cut at the top edge) unless
+    `full_range`, when it spans 0-100%: at k/n = 10%, 0-100% would squeeze every line into the bottom tenth."""
+    top = 1.0 if full_range else zoomed_top(fair)
     lines = (
         alt.Chart(curves)
-        .mark_line(strokeWidth=2.2, interpolate="step-after")
+        .mark_line(strokeWidth=2.2, interpolate="step-after", clip=True)
         .encode(
             x=alt.X("position:Q", title="volunteers, from least to most likely to be selected",
                     axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("probability:Q", title="selection probability", axis=alt.Axis(format="%")),
+            y=alt.Y("probability:Q", title="selection probability", axis=alt.Axis(format="~%"),
+                    scale=alt.Scale(domain=[0, top])),
             color=alt.Color("algorithm:N", title="algorithm",
                             scale=algorithm_colors(list(dict.fromkeys(curves["algorithm"]))),
                             legend=alt.Legend(orient="top")),
@@ -67,23 +81,28 @@ def seats_chart(seats: pd.DataFrame, category: str) -> alt.LayerChart:
     order = list(dict.fromkeys(data["value"]))
     algorithms = list(dict.fromkeys(seats["algorithm"]))
     base = alt.Chart(data).encode(
-        y=alt.Y("value:N", sort=order, title=None, axis=alt.Axis(labelLimit=150),
+        y=alt.Y("value:N", sort=order, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT, labelOverlap=False),
                 scale=alt.Scale(paddingInner=0.25)),
-        yOffset=alt.YOffset("algorithm:N", sort=algorithms, scale=alt.Scale(type="band", paddingInner=0.2)),
     )
+    # every layer sits in its algorithm's thin row; bandPosition 0.5 puts dots and ticks on the row's
+    # middle line, where the bar is (without it they sit at the row's top edge, half a row too high)
+    in_row = alt.YOffset("algorithm:N", sort=algorithms, scale=alt.Scale(type="band", paddingInner=0.2))
+    centred = alt.YOffset("algorithm:N", sort=algorithms, scale=alt.Scale(type="band", paddingInner=0.2),
+                          bandPosition=0.5)
     x_scale = alt.Scale(zero=False, nice=True)
     layers = [base.mark_bar(color="#d9e2df").encode(
-        x=alt.X("min:Q", title="seats", scale=x_scale), x2="max:Q",
+        yOffset=in_row, x=alt.X("min:Q", title="seats", scale=x_scale), x2="max:Q",
         tooltip=["value", "min", "max", alt.Tooltip("proportional seats:Q", format=".1f")])]
     if data["proportional seats"].notna().any():
         layers.append(base.mark_tick(color="#1f2a2e", thickness=2).encode(
-            x="proportional seats:Q", tooltip=["value", alt.Tooltip("proportional seats:Q", format=".1f")]))
+            yOffset=centred, x="proportional seats:Q", tooltip=["value", alt.Tooltip("proportional seats:Q", format=".1f")]))
     layers.append(base.mark_point(filled=True, size=60, opacity=0.95).encode(
-        x="expected seats:Q",
+        yOffset=centred, x="expected seats:Q",
         color=alt.Color("algorithm:N", scale=algorithm_colors(algorithms), legend=None),
         tooltip=["algorithm", "value", alt.Tooltip("expected seats:Q", format=".2f")],
     ))
-    return alt.layer(*layers).properties(title=category, height=alt.Step(14))
+    # one step per algorithm row; with few algorithms the rows grow so every value's label has room
+    return alt.layer(*layers).properties(title=category, height=alt.Step(max(10, -(-ROW_PIXELS // len(algorithms)))))
 
 
 BUILDERS = {

@@ -17,7 +17,7 @@ def beta_chart(betas: pd.DataFrame) -> alt.LayerChart:
     order = list(betas["label"])
     base = alt.Chart(betas).encode(y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)))
     bars = base.mark_errorbar(ticks=True, color="#6c8ebf").encode(
-        x=alt.X("low:Q", title="β: willingness to volunteer, relative to the most willing value (1)",
+        x=alt.X("low:Q", title="β: willingness to volunteer (most willing = 1)",
                 scale=alt.Scale(domain=[0, 1.05])), x2="high:Q")
     dots = base.mark_point(filled=True, size=60, color="#2f6f73").encode(
         x="beta:Q", tooltip=["category", "value", alt.Tooltip("beta:Q", format=".3f"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from . import state
@@ -75,15 +76,54 @@ def share_columns(*names: str) -> dict:
     return {name: st.column_config.NumberColumn(name, format="percent") for name in names}
 
 
+UNKNOWN = "–"  # shown in place of a figure that is not known (e.g. population shares of an upload)
+
+
 def percent_table(table, columns, digits: int = 1, help: dict[str, str] | None = None):
     """(copy of `table` with the given fraction columns as percentages, matching column_config) for
-    display with one fixed number of decimals; downloads should use the original table."""
+    display with one fixed number of decimals; downloads should use the original table.
+    A column with unknown (missing) figures becomes text with a dash in their place."""
     shown = table.copy()
     config = {}
     for name in columns:
-        shown[name] = shown[name] * 100
-        config[name] = st.column_config.NumberColumn(name, format=f"%.{digits}f%%", help=(help or {}).get(name))
+        if shown[name].isna().any():
+            shown[name] = [UNKNOWN if pd.isna(x) else f"{100 * x:.{digits}f}%" for x in shown[name]]
+            config[name] = st.column_config.TextColumn(name, help=(help or {}).get(name))
+        else:
+            shown[name] = shown[name] * 100
+            config[name] = st.column_config.NumberColumn(name, format=f"%.{digits}f%%", help=(help or {}).get(name))
     return shown, config
+
+
+def number_or_dash(table, column: str, digits: int = 1, help: str | None = None):
+    """(copy of `table` with `column` shown with `digits` decimals, its column_config); missing figures as a dash."""
+    shown = table.copy()
+    if shown[column].isna().any():
+        shown[column] = [UNKNOWN if pd.isna(x) else f"{x:.{digits}f}" for x in shown[column]]
+        return shown, {column: st.column_config.TextColumn(column, help=help)}
+    return shown, {column: st.column_config.NumberColumn(column, format=f"%.{digits}f", help=help)}
+
+
+def narrowed(config: dict, columns: dict[str, tuple[str, int]]) -> dict:
+    """`config` with the given columns relabelled and set to a fixed pixel width: {name: (label, width)}.
+    Columns not in `config` get a plain entry. Short labels and widths let a wide table fit 1400 px."""
+    result = dict(config)
+    for name, (label, width) in columns.items():
+        result[name] = {**(result.get(name) or {}), "label": label, "width": width}
+    return result
+
+
+def name_columns(category: int = 150, value: int = 230) -> dict:
+    """column_config giving "category" and "value" room for the full names (e.g. "Scotland and Northern Ireland")."""
+    return {"category": st.column_config.TextColumn("category", width=category),
+            "value": st.column_config.TextColumn("value", width=value)}
+
+
+def unknown_shares_note(instance) -> None:
+    """A caption saying population shares are unknown (the dashes in the tables), when they are."""
+    if instance.population_shares is None:
+        st.caption(f"{UNKNOWN} Population shares are unknown for this pool: the quota file has no "
+                   "population_share column, so proportional seats cannot be computed.")
 
 
 def table_height(rows: int, limit: int = 720) -> int:

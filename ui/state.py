@@ -5,6 +5,7 @@ Keys (all set through the functions below, never written directly by pages):
     "loaded_instance"   the Instance exactly as loaded; never changed, so edits can be undone
     "extras"            {"background": DataFrame | None, "letters": int | None, "description": str}
     "source"            a short description of where the pool came from
+    "example"           the name of the bundled example loaded, or None for uploaded files
     "results"           {algorithm name: SelectionResult} computed for the current instance
     "results_for"       the fingerprint of the instance those results belong to
     "result_seeds"      {algorithm name: seed the stored result was computed with}
@@ -16,6 +17,7 @@ Keys (all set through the functions below, never written directly by pages):
     "scenarios"         {name: Scenario} named quota sets
     "draws"             list of lottery draw records (dicts), newest last
     "input_files"       {"pool"/"quotas": {"file", "sha256"}} of the bytes loaded, for audit records
+    "quotas_sized_for"  the k the quotas were made for, while only k has changed since (else absent)
 
 A new page starts with `instance = require_instance()`: it stops the page with a link to Home
 when no pool is loaded yet.
@@ -52,14 +54,22 @@ def source() -> str:
     return st.session_state.get("source", "")
 
 
+def loaded_example() -> str | None:
+    """The name of the bundled example that is loaded, or None (nothing loaded, or uploaded files)."""
+    return st.session_state.get("example")
+
+
 def set_loaded(instance: Instance, extra: dict[str, Any] | None, source_label: str,
-               files: dict[str, dict[str, str]] | None = None) -> None:
+               files: dict[str, dict[str, str]] | None = None, example: str | None = None) -> None:
     """Make a freshly loaded instance current; results and draws of the previous pool are dropped,
     and a Compare run still going for it is stopped. `files`: the SHA-256 of the files loaded
-    (ui.audit.upload_hashes / example_hashes)."""
+    (ui.audit.upload_hashes / example_hashes); `example` names the bundled example loaded (None for
+    uploaded files)."""
     previous_run = st.session_state.get("compare_run")
     if previous_run is not None and previous_run.running:
         previous_run.stop("another pool was loaded")
+    st.session_state["example"] = example
+    st.session_state.pop("quotas_sized_for", None)
     st.session_state["instance"] = instance
     st.session_state["loaded_instance"] = instance
     st.session_state["extras"] = dict(extra or {"background": None, "letters": None, "description": ""})
@@ -78,8 +88,19 @@ def input_files() -> dict[str, dict[str, str]]:
 
 
 def set_instance(instance: Instance) -> None:
-    """Replace the current instance (edited quotas or k); results of other quotas stop being shown."""
+    """Replace the current instance (edited quotas or k); results of other quotas stop being shown.
+    A change of k alone remembers the k the quotas were made for (see `quotas_sized_for`)."""
+    current = current_instance()
+    if current is not None and list(instance.quotas) != list(current.quotas):
+        st.session_state.pop("quotas_sized_for", None)
+    elif current is not None and instance.k != current.k:
+        st.session_state.setdefault("quotas_sized_for", current.k)
     st.session_state["instance"] = instance
+
+
+def quotas_sized_for() -> int | None:
+    """The panel size the current quotas were made for when only k has changed since, else None."""
+    return st.session_state.get("quotas_sized_for")
 
 
 def require_instance() -> Instance:
