@@ -18,7 +18,7 @@ from core.loaders import load_instance
 from core.model import Instance, Quota
 from core.quota_editing import rescaled
 from core.validation import check_quotas
-from tests.test_app import COMPARE, LOTTERY, POOL, ROOT, app, assert_clean, texts
+from tests.test_app import COMPARE, LOTTERY, POOL, ROOT, app, assert_clean, texts, wait_for_run
 from ui import charts
 
 CLASSROOM = "pages/6_Classroom.py"
@@ -36,6 +36,7 @@ def maximin_on_classroom() -> AppTest:
     at.switch_page(COMPARE).run()
     at.multiselect(key="compare_algorithms").set_value(["maximin"]).run()
     next(b for b in at.button if b.label == "Run").click().run()
+    wait_for_run(at)  # the Compare page runs in the background
     assert_clean(at)
     return at
 
