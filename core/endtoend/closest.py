@@ -57,6 +57,7 @@ class DeviationLP:
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", 1)
+        h.setOptionValue("simplex_strategy", 4)  # primal simplex: added panels and new costs keep the basis feasible
         h.setOptionValue("primal_feasibility_tolerance", LP_TOLERANCE)
         h.setOptionValue("dual_feasibility_tolerance", LP_TOLERANCE)
         inf = highspy.kHighsInf
