@@ -12,7 +12,8 @@ so eps is optimal over all valid panels (the bound is reported).
 Probabilities are scaled by n/k inside the LP (so k/n is 1) and tolerances are relative to k/n.
 Start: the same two stages over the LP relaxation of the quota polytope (`relaxed_closest`) give a
 point that `core.fair.face_walk` turns into valid panels; column generation then goes on from them
-with the stop rule above (Climate-Assembly-sized pools: about a minute instead of several).
+with the stop rule above (Climate-Assembly-sized pools: about a minute instead of several). When
+the walk reaches the targets (largest deviation <= REACHED * k/n, LP round-off), both stages stop.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from ..selection import Progress, no_progress
 IMPROVEMENT = 1e-9  # a panel enters the master only if its reduced cost is below -IMPROVEMENT (scaled)
 LP_TOLERANCE = 1e-10
 STAGE_SLACK = 1e-9  # stage 2 keeps eps <= eps* + STAGE_SLACK (scaled)
+REACHED = 1e-8  # (scaled, i.e. 1e-8 * k/n) a largest deviation this small counts as reaching the targets:
+# stage 1 stops there instead of chasing LP round-off one panel at a time, and stage 2 is not needed
 
 
 @dataclass
@@ -171,6 +174,8 @@ def closest_distribution(types: TypeSpace, targets: np.ndarray, *, solver: str =
             if lp.n_columns < len(columns):
                 lp.add_columns(columns.array[lp.n_columns:])
             value, lam, y, in_use = lp.solve()
+            if stage == 1 and lp.eps() <= REACHED:
+                break
             weights = y * lp.coefficient
             new = [c for c in pricer.heuristic(weights, columns, threshold=in_use + IMPROVEMENT) if columns.add(c)]
             if not new:
@@ -187,7 +192,7 @@ def closest_distribution(types: TypeSpace, targets: np.ndarray, *, solver: str =
         if stage == 1:
             eps_star = lp.eps()
             lower_bound = max(0.0, min(lower_bound, eps_star))
-            if eps_star <= STAGE_SLACK:
+            if eps_star <= REACHED:
                 break
             lp.second_stage(eps_star)
     distribution = Distribution(types, columns.array, lam)
