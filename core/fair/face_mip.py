@@ -40,6 +40,8 @@ class FaceMIP:
         h.setOptionValue("threads", 1)
         h.setOptionValue("mip_rel_gap", MIP_GAP)
         h.setOptionValue("mip_heuristic_effort", 0.0)  # the LP already tried for an integral vertex
+        h.setOptionValue("simplex_strategy", 1)  # dual simplex: new bounds keep the basis dual feasible
+        h.setOptionValue("presolve", "off")  # the LPs are small and warm-started; presolve is for the MIP only
         h.addVars(T, np.zeros(T), types.counts.astype(float))
         sparse_rows = [np.flatnonzero(r) for r in matrix]
         starts = np.cumsum([0] + [len(r) for r in sparse_rows[:-1]]).astype(np.int32)
@@ -86,10 +88,12 @@ class FaceMIP:
             v = self._run()
         h.changeColsCost(T, self._all, w)
         h.changeColsIntegrality(T, self._all, np.full(T, highspy.HighsVarType.kInteger))
+        h.setOptionValue("presolve", "on")
         try:
             v = self._run()
         finally:
             h.changeColsIntegrality(T, self._all, np.full(T, highspy.HighsVarType.kContinuous))
+            h.setOptionValue("presolve", "off")
         if v is None:
             raise InfeasibleQuotas("no panel on this face of the quota polytope")
         self.mip_answers += 1
