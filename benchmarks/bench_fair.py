@@ -1,7 +1,8 @@
 """Benchmark of the fair algorithms (maximin, leximin, nash) and, optionally, of the peer library.
 
     python benchmarks/bench_fair.py [--instances example_small_20,sf_a,...] [--algorithms leximin,nash]
-                                    [--peer /path/to/venv/bin/python] [--timeout 900]
+                                    [--peer /path/to/venv/bin/python] [--peer-algorithms maximin,nash]
+                                    [--timeout 900]
 
 Instances: the public example_small_20 / example_large_200 (../shared/data) and the paper-shaped
 instances of core.generator (sf_a, sf_d, cca, sf_e, scale). Every run is a fresh subprocess, so
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import subprocess
 import sys
 import tempfile
@@ -88,7 +88,7 @@ def run_child(argv: list[str], timeout: float) -> tuple[dict | None, float]:
     The child reports its own algorithm seconds and peak resident memory (ru_maxrss)."""
     started = time.perf_counter()
     try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+        out = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     except subprocess.TimeoutExpired:
         return None, time.perf_counter() - started
     wall = time.perf_counter() - started
@@ -105,8 +105,7 @@ def export_for_peer(name: str, folder: Path) -> int:
     pool.to_csv(folder / "pool.csv", index=False)
     with open(folder / "quotas.csv", "w") as f:
         f.write("category,feature,min,max\n")
-        for q in instance.quotas:
-            f.write(f"{q.category},{q.value},{q.min},{q.max}\n")
+        f.writelines(f"{q.category},{q.value},{q.min},{q.max}\n" for q in instance.quotas)
     return instance.k
 
 
@@ -115,6 +114,7 @@ def main() -> None:
     parser.add_argument("--instances", default=",".join(DEFAULT_INSTANCES))
     parser.add_argument("--algorithms", default="maximin,leximin,nash")
     parser.add_argument("--peer", help="python of a virtualenv with sortition-algorithms installed")
+    parser.add_argument("--peer-algorithms", default="maximin,nash", help="the peer's algorithms to run")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per run")
     args = parser.parse_args()
     print(f"{'instance':18} {'algorithm':8} {'wall s':>8} {'algo s':>8} {'MiB':>7} {'objective':>14} {'min prob':>9} {'log-welfare':>12}  info")
@@ -133,7 +133,7 @@ def main() -> None:
             continue
         with tempfile.TemporaryDirectory() as tmp:
             k = export_for_peer(name, Path(tmp))
-            for algorithm in ("maximin", "nash"):
+            for algorithm in args.peer_algorithms.split(","):
                 result, wall = run_child([args.peer, "-c", PEER.format(), tmp, str(k), algorithm], args.timeout)
                 if result is None:
                     print(f"{name:18} peer-{algorithm:3} {wall:8.2f}  did not finish in {args.timeout:.0f} s")

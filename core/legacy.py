@@ -20,7 +20,7 @@ unbiased because members of a type are selected with equal probability.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from math import ceil
 
 import numpy as np
@@ -34,6 +34,7 @@ from .selection import Progress, SelectionResult, no_progress
 DEFAULT_DRAWS = 10_000
 DEFAULT_RETRIES = 100
 Z_95 = 1.959963984540054
+REJECTION_ROUNDS = 8  # rounds of rejection sampling before a run's draw falls back to the whole row
 CELLS_PER_BATCH = 2_000_000  # runs x types simulated at once; bounds memory with per-person types
 
 
@@ -59,6 +60,13 @@ class LegacyProcess:
         self.AT = np.ascontiguousarray(self.A.T)  # T x Q
         self.lower = types.lower.astype(float)
         self.upper = types.upper.astype(float)
+        # the original pool's volunteers grouped by value, as their types: value q's are
+        # _volunteer_type[_value_offset[q] : _value_offset[q] + _value_size[q]]
+        self._counts = types.counts.astype(float)
+        members = [np.repeat(np.flatnonzero(row), types.counts[np.flatnonzero(row)]) for row in types.A]
+        self._value_size = np.array([len(m) for m in members], dtype=np.int64)
+        self._value_offset = np.r_[0, np.cumsum(self._value_size)[:-1]].astype(np.int64)
+        self._volunteer_type = np.concatenate(members).astype(np.int64) if members else np.zeros(0, dtype=np.int64)
         # housemates[t]: the types (each one volunteer) sharing t's address, padded with t itself;
         # used only for types in a household (`in_household`): other types keep their other members
         self.housemates = None
@@ -71,13 +79,15 @@ class LegacyProcess:
                 self.in_household[group] = True
 
     def run(self, runs: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """`runs` independent attempts: their compositions (runs x T) and which succeeded."""
+        """`runs` independent attempts: their compositions (runs x T) and which succeeded.
+
+        Only the runs still alive are carried from step to step (a run that fails is dropped at
+        once), and each step's draw looks only at the types having the value served."""
         T, k = self.types.size, self.types.k
-        rows = np.arange(runs)
+        ids = np.arange(runs)  # the attempts still alive, as rows of `composition`
         remaining = np.tile(self.types.counts.astype(float), (runs, 1))
         composition = np.zeros((runs, T), dtype=np.int64)
         selected = np.zeros((runs, len(self.lower)))
-        alive = np.ones(runs, dtype=bool)
         # values whose max is already reached (max = 0) are out of the pool from the start
         full = selected >= self.upper
         remaining[:, (full[0] @ self.A) > 0] = 0
@@ -85,20 +95,21 @@ class LegacyProcess:
         for _ in range(k):
             need = self.lower - selected
             value = serving_priority(need, left).argmax(axis=1)  # argmax takes the first of equal ratios
-            # a min can no longer be met, or the pool ran dry
-            dying = alive & ((need > left).any(axis=1) | (left[rows, value] <= 0))
+            # a min can no longer be met, or the pool ran dry: the attempt has failed
+            dying = (need > left).any(axis=1) | (left[np.arange(len(ids)), value] <= 0)
             if dying.any():
-                alive &= ~dying
-                remaining[dying] = 0
-                left[dying] = 0
-            if not alive.any():
-                break
-            chosen = pick_proportional(remaining * self.A[value], rng)
-            step = alive.astype(float)
-            remaining[rows, chosen] -= step
-            composition[rows, chosen] += alive
-            selected += self.AT[chosen] * step[:, None]
-            left -= self.AT[chosen] * step[:, None]
+                keep = ~dying
+                ids, remaining, selected, left, full, value = (
+                    ids[keep], remaining[keep], selected[keep], left[keep], full[keep], value[keep])
+                if len(ids) == 0:
+                    break
+            rows = np.arange(len(ids))
+            chosen = self._pick_with_value(remaining, value, rng)
+            remaining[rows, chosen] -= 1
+            composition[ids, chosen] += 1
+            gained = self.AT[chosen]
+            selected += gained
+            left -= gained
             if self.housemates is not None:
                 home = rows[self.in_household[chosen]]  # runs whose chosen volunteer has housemates
                 mates = self.housemates[chosen[home]]  # those runs x width
@@ -113,8 +124,31 @@ class LegacyProcess:
                 remaining[newly] *= ~blocked
                 left[newly] = remaining[newly] @ self.AT
             full = now_full
-        success = alive & (selected >= self.lower).all(axis=1) & (composition.sum(axis=1) == k)
+        success = np.zeros(runs, dtype=bool)
+        success[ids] = (selected >= self.lower).all(axis=1) & (composition[ids].sum(axis=1) == k)
         return composition, success
+
+    def _pick_with_value(self, remaining: np.ndarray, value: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """For every run, a type drawn with probability r_t / (sum of r over the types having the run's
+        value), by rejection: draw one of the value's N volunteers of the original pool uniformly (its
+        type t with probability N_t / N) and keep it with probability r_t / N_t (a member of t still
+        in the pool), so a kept draw is t with probability proportional to r_t. Each round costs
+        O(runs), not O(runs x types); runs still without a type after REJECTION_ROUNDS rounds draw
+        from the whole row (`pick_proportional`), which has the same distribution."""
+        chosen = np.full(len(value), -1, dtype=np.int64)
+        open_rows = np.arange(len(value))
+        for _ in range(REJECTION_ROUNDS):
+            v = value[open_rows]
+            slot = self._value_offset[v] + np.floor(rng.random(len(open_rows)) * self._value_size[v]).astype(np.int64)
+            t = self._volunteer_type[slot]
+            kept = np.floor(rng.random(len(open_rows)) * self._counts[t]) < remaining[open_rows, t]
+            chosen[open_rows[kept]] = t[kept]
+            open_rows = open_rows[~kept]
+            if len(open_rows) == 0:
+                return chosen
+        weights = remaining[open_rows] * self.A[value[open_rows]]
+        chosen[open_rows] = pick_proportional(weights, rng)
+        return chosen
 
     def attempt_until_success(self, runs: int, rng: np.random.Generator,
                               retries: int) -> tuple[np.ndarray, int]:
@@ -167,7 +201,7 @@ def pick_proportional(weights: np.ndarray, rng: np.random.Generator, block: int 
 
 def verify_compositions(types: TypeSpace, compositions: np.ndarray) -> None:
     """Raise unless every composition (a row) is a panel meeting every quota."""
-    seats = compositions @ types.A.T
+    seats = compositions.astype(float) @ types.A.T.astype(float)  # float: BLAS (exact below 2^53)
     bad = ((compositions.sum(axis=1) != types.k)
            | (compositions < 0).any(axis=1) | (compositions > types.counts).any(axis=1)
            | (seats < types.lower).any(axis=1) | (seats > types.upper).any(axis=1))
@@ -270,7 +304,7 @@ def exact_legacy_distribution(instance: Instance, max_states: int = 200_000) -> 
         blocked = (A[selected >= upper].sum(axis=0)) > 0
         remaining[blocked] = 0
 
-    @lru_cache(maxsize=None)
+    @cache
     def outcomes(remaining_key: tuple[int, ...], selected_key: tuple[int, ...], placed: int) -> dict:
         if outcomes.cache_info().currsize > max_states:
             raise ValueError(f"more than {max_states} states: the pool is too large for exact legacy probabilities")

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
-
-import core.counting as counting
-from core.counting import PanelCounter, TooManyStates, count_panels, estimate_count, select
-from core.enumeration import TooManyPanels, all_panels, valid_compositions
-from core.examples import load_example
-from core.errors import InfeasibleQuotas
-from core.loaders import load_instance
-from core.model import Instance, Quota
-from core.selection import run
 import tiny_pools
 from tiny_pools import write_two_category_pool
+
+from core import counting
+from core.counting import (
+    PanelCounter,
+    TooManyStates,
+    count_panels,
+    estimate_count,
+    select,
+)
+from core.enumeration import TooManyPanels, all_panels, valid_compositions
+from core.errors import InfeasibleQuotas
+from core.examples import load_example
+from core.loaders import load_instance
+from core.model import Instance
+from core.selection import run
 
 
 def random_instance(seed: int, n: int = 10, **options) -> Instance:
@@ -111,14 +116,14 @@ def test_dynamic_programme_gives_up_within_its_bounds(limits):
 
 def test_uniform_on_a_large_pool_is_a_bounded_markov_chain():
     messages: list[str] = []
-    result = select(CLIMATE, seed=2, options={"chain_steps": 3_000, "mixing_steps": 400, "count_samples": 50},
-                    progress=messages.append)
+    result = select(CLIMATE, seed=2, options={"chain_steps": 3_000, "mixing_steps": 400, "count_samples": 50,
+                                              "chains": 10}, progress=messages.append)
     info = result.info
     assert info["exact"] is False and info["method"] == "markov chain"
-    assert info["sample_size"] == 3_000 and info["mixing_steps"] == 400
-    assert info["chain_steps"] == 3_400 <= info["chain_step_limit"]
+    assert info["sample_size"] == 3_000 and info["mixing_steps"] == 400 and info["chains"] == 10
+    assert info["chain_steps"] == 10 * (400 + 300) <= info["chain_step_limit"]  # each chain: burn-in + its share
     assert any("dynamic programming gave up" in m for m in messages)
-    assert sum("of 3,000 steps" in m for m in messages) == 9  # a progress message every tenth of the run
+    assert sum("of 300 steps" in m for m in messages) == 9  # a progress message every tenth of the run
     assert abs(result.marginals.sum() - CLIMATE.k) < 1e-9 and (result.marginals >= 0).all()
     panels = result.draw(3, seed=4)
     types = CLIMATE.types
@@ -127,9 +132,12 @@ def test_uniform_on_a_large_pool_is_a_bounded_markov_chain():
 
 
 def test_chain_steps_are_capped_whatever_the_options(monkeypatch):
-    monkeypatch.setattr(counting, "CHAIN_STEP_LIMIT", 2_000)
+    monkeypatch.setattr(counting.uniform, "CHAIN_STEP_LIMIT", 2_000)
     instance = random_instance(4, n=12, k=5)
     result = select(instance, seed=0, options={"state_limit": 0, "chain_steps": 10**9, "mixing_steps": 10**9,
-                                               "count_samples": 20})
+                                               "count_samples": 20, "chains": 1})
     assert result.info["exact"] is False
     assert result.info["chain_steps"] == 2_000 and result.info["mixing_steps"] == 1_000
+    many = select(instance, seed=0, options={"state_limit": 0, "chain_steps": 10**9, "mixing_steps": 10**9,
+                                             "count_samples": 20})
+    assert many.info["chains"] > 1 and many.info["chain_steps"] <= 2_000

@@ -86,3 +86,27 @@ def test_maximin_is_proven_by_the_relaxation_bound() -> None:
     assert d.info["upper_bound"] >= d.objective
     assert d.info["gap"] <= 1e-9
     assert d.objective == pytest.approx(leximin(types).objective, abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_face_mip_answers_within_its_box(seed: int) -> None:
+    """The per-step programme (LP first, perturbed LPs, MIP last) returns a valid panel inside the box
+    it is given: the whole polytope, a box holding exactly one valid panel, and no panel at all."""
+    from core.errors import InfeasibleQuotas
+    from core.fair.face_mip import FaceMIP
+
+    instance = tiny_instance(seed)
+    types = instance.types
+    panels = valid_compositions(types)
+    if not len(panels):
+        pytest.skip("no valid panel")
+    model = FaceMIP(types)
+    counts = types.counts.astype(float)
+    rng = np.random.default_rng(seed)
+    for _ in range(5):
+        v = model.best(rng.random(types.size), np.zeros(types.size), counts, types.lower, types.upper)
+        assert types.violations(v) == []
+        panel = panels[rng.integers(len(panels))].astype(float)
+        assert np.array_equal(model.best(rng.random(types.size), panel, panel, types.lower, types.upper), panel)
+    with pytest.raises(InfeasibleQuotas):
+        model.best(np.ones(types.size), np.zeros(types.size), np.zeros(types.size), types.lower, types.upper)

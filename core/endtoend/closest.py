@@ -12,7 +12,9 @@ so eps is optimal over all valid panels (the bound is reported).
 Probabilities are scaled by n/k inside the LP (so k/n is 1) and tolerances are relative to k/n.
 Start: the same two stages over the LP relaxation of the quota polytope (`relaxed_closest`) give a
 point that `core.fair.face_walk` turns into valid panels; column generation then goes on from them
-with the stop rule above (Climate-Assembly-sized pools: about a minute instead of several).
+with the stop rule above. Since the relaxation bounds both stages from below, a stage also stops
+as soon as the master reaches the relaxed point's value to within REACHED * k/n: on the 1727/110/7
+pool the walk's panels do, and no pricing round is needed (it was 76-98 s of degenerate rounds).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from ..selection import Progress, no_progress
 IMPROVEMENT = 1e-9  # a panel enters the master only if its reduced cost is below -IMPROVEMENT (scaled)
 LP_TOLERANCE = 1e-10
 STAGE_SLACK = 1e-9  # stage 2 keeps eps <= eps* + STAGE_SLACK (scaled)
+REACHED = 1e-8  # (scaled, i.e. 1e-8 * k/n) a largest deviation this small counts as reaching the targets:
+# stage 1 stops there instead of chasing LP round-off one panel at a time, and stage 2 is not needed
 
 
 @dataclass
@@ -57,6 +61,7 @@ class DeviationLP:
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", 1)
+        h.setOptionValue("simplex_strategy", 4)  # primal simplex: added panels and new costs keep the basis feasible
         h.setOptionValue("primal_feasibility_tolerance", LP_TOLERANCE)
         h.setOptionValue("dual_feasibility_tolerance", LP_TOLERANCE)
         inf = highspy.kHighsInf
@@ -159,17 +164,24 @@ def closest_distribution(types: TypeSpace, targets: np.ndarray, *, solver: str =
         raise InfeasibleQuotas("no panel meets every quota")
     columns.add(first)
     # panels reaching the relaxation's closest point, when they can
-    for composition in walk_down_faces(types, relaxed_closest(types, targets), solver=solver).compositions:
+    relaxed = relaxed_closest(types, targets)
+    for composition in walk_down_faces(types, relaxed, solver=solver).compositions:
         columns.add(composition)
     lp = DeviationLP(types, targets)
+    # the relaxed point's objectives (master units): no distribution over valid panels does better,
+    # so a master reaching them (to REACHED) is optimal without pricing every panel out
+    deviation = np.abs(relaxed / types.counts - targets) * lp.scale
+    relaxed_values = {1: float(deviation.max()), 2: float(types.counts @ deviation / types.counts.sum())}
     rounds = 0
-    lower_bound = 0.0
+    lower_bound = max(0.0, relaxed_values[1] - STAGE_SLACK)  # the point was solved with eps <= eps* + slack
     for stage in (1, 2):
         while True:
             rounds += 1
             if lp.n_columns < len(columns):
                 lp.add_columns(columns.array[lp.n_columns:])
             value, lam, y, in_use = lp.solve()
+            if (lp.eps() if stage == 1 else value) <= relaxed_values[stage] + REACHED:
+                break  # the relaxation's optimum is reached (to REACHED): optimal
             weights = y * lp.coefficient
             new = [c for c in pricer.heuristic(weights, columns, threshold=in_use + IMPROVEMENT) if columns.add(c)]
             if not new:
@@ -186,7 +198,7 @@ def closest_distribution(types: TypeSpace, targets: np.ndarray, *, solver: str =
         if stage == 1:
             eps_star = lp.eps()
             lower_bound = max(0.0, min(lower_bound, eps_star))
-            if eps_star <= STAGE_SLACK:
+            if eps_star <= REACHED:
                 break
             lp.second_stage(eps_star)
     distribution = Distribution(types, columns.array, lam)

@@ -19,20 +19,26 @@ Identifiability. l depends on theta only through z, and z is unchanged when thet
 by d and theta0 down by d. We fix theta_{f, first value} = 0 while solving, require every q <= 1
 (theta0 + sum_f max_v theta_{f,v} <= 0, a convex constraint), and afterwards shift each
 category so that its largest beta is exactly 1 (moving the shift into beta0), which changes no q.
-The program is solved with cvxpy (Clarabel, SCS as fallback) to a certified optimum, on type
-counts (rows with identical values share z) so its size is the number of distinct types.
+The program is solved on type counts (rows with identical values share z), so its size is the
+number of distinct types. First by Newton's method without the q <= 1 constraint and floors
+(damped by Armijo backtracking, warm-started from the full sample's fit for the bootstrap): when
+every value has volunteers and non-volunteers the Hessian X' diag(b s (1 - s)) X is positive
+definite, the maximiser is unique, and when it meets the constraints it is also the constrained
+optimum (stopped at a gradient below NEWTON_TOLERANCE: certified). Otherwise (a value missing on
+one side, or q <= 1 binding) with cvxpy (Clarabel, SCS as fallback), as before; cvxpy is then
+imported and the programme compiled on first use only.
 Uncertainty: a seeded bootstrap (pool and background resampled with replacement, refitted).
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
-import cvxpy as cp
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from ..errors import SolverError
 from ..model import Instance
@@ -41,6 +47,8 @@ from .background import encode_background
 DEFAULT_RESAMPLES = 100
 INTERVAL = (2.5, 97.5)  # percentiles of the bootstrap: a 95% interval
 LOG_FLOOR = -30.0  # theta >= -30 (beta >= 1e-13): never binding when every value has volunteers
+NEWTON_TOLERANCE = 1e-10  # largest |gradient| (weights scaled to sum 1) at which Newton's method stops
+NEWTON_ITERATIONS = 60
 
 
 @dataclass
@@ -126,49 +134,132 @@ class LikelihoodProgram:
         for c, size in enumerate(sizes):
             columns.append(np.eye(size)[type_codes[:, c]])
         self.X = np.hstack(columns)  # types x (1 + sum of sizes): one-hot design
-        self.theta0 = cp.Variable()
-        self.thetas = [cp.Variable(size) for size in sizes]
-        theta = cp.hstack([cp.reshape(self.theta0, (1,), order="C"), *self.thetas])
-        z = self.X @ theta
-        self.case_weight = cp.Parameter(len(type_codes), nonneg=True)
-        self.all_weight = cp.Parameter(len(type_codes), nonneg=True)
-        objective = cp.Maximize(self.case_weight @ z - self.all_weight @ cp.logistic(z + self.log_c))
-        constraints = [t[0] == 0 for t in self.thetas]
-        # a floor keeps the optimum attained when a resample leaves a value without volunteers
-        constraints += [t >= LOG_FLOOR for t in self.thetas] + [self.theta0 >= LOG_FLOOR]
-        constraints.append(self.theta0 + sum(cp.max(t) for t in self.thetas) <= 0)
-        self.problem = cp.Problem(objective, constraints)
+        # Newton's variables: theta0 and theta_{f,v} for every value but the first of each category
+        reference = np.cumsum([1] + list(sizes[:-1])) if sizes else np.zeros(0, dtype=int)
+        self._free = np.setdiff1d(np.arange(self.X.shape[1]), reference)
+        self._start: np.ndarray | None = None  # the last certified Newton optimum: the next start
+        self._cvx: tuple | None = None
+
+    def _compiled(self) -> tuple:
+        """The cvxpy programme (imported and compiled on first use): (problem, theta0, thetas, case, all)."""
+        if self._cvx is None:
+            import cvxpy as cp
+
+            theta0 = cp.Variable()
+            thetas = [cp.Variable(size) for size in self.sizes]
+            theta = cp.hstack([cp.reshape(theta0, (1,), order="C"), *thetas])
+            z = self.X @ theta
+            case_weight = cp.Parameter(len(self.type_codes), nonneg=True)
+            all_weight = cp.Parameter(len(self.type_codes), nonneg=True)
+            objective = cp.Maximize(case_weight @ z - all_weight @ cp.logistic(z + self.log_c))
+            constraints = [t[0] == 0 for t in thetas]
+            # a floor keeps the optimum attained when a resample leaves a value without volunteers
+            constraints += [t >= LOG_FLOOR for t in thetas] + [theta0 >= LOG_FLOOR]
+            constraints.append(theta0 + sum(cp.max(t) for t in thetas) <= 0)
+            self._cvx = (cp.Problem(objective, constraints), theta0, thetas, case_weight, all_weight)
+        return self._cvx
+
+    def _newton(self, case: np.ndarray, every: np.ndarray) -> tuple[float, list[np.ndarray]] | None:
+        """The maximiser by Newton's method when it is unique, found and feasible; else None.
+
+        A value without volunteers (case weight 0; a bootstrap resample can drop a rare one) has
+        its theta at LOG_FLOOR: the likelihood only falls as that theta rises (its gradient is
+        -sum b s < 0), so the floor is its constrained optimum, and the other thetas are solved with it held."""
+        X = self.X[:, self._free]
+        support_case, support_rest = X.T @ case, X.T @ (every - case)
+        if (support_rest <= 0).any() or support_case[0] <= 0:
+            return None  # a value with only volunteers, or no volunteer at all: q <= 1 binds
+        floored = support_case <= 0
+        floored[0] = False  # theta0
+        moving = ~floored
+        Xm = X[:, moving]
+        offset = self.log_c + X[:, floored].sum(axis=1) * LOG_FLOOR
+        beta = np.zeros(int(moving.sum()))
+        if self._start is not None:
+            beta = self._start[moving].copy()
+
+        def value(b: np.ndarray) -> float:
+            z = Xm @ b + offset
+            return float(case @ z - every @ np.logaddexp(0.0, z))
+
+        current = value(beta)
+        for _ in range(NEWTON_ITERATIONS):
+            s = expit(Xm @ beta + offset)
+            gradient = Xm.T @ (case - every * s)
+            if np.abs(gradient).max() <= NEWTON_TOLERANCE:
+                break
+            hessian = (Xm * (every * s * (1.0 - s))[:, None]).T @ Xm  # minus the Hessian: positive definite
+            try:
+                step = np.linalg.solve(hessian, gradient)
+            except np.linalg.LinAlgError:
+                return None
+            t, slope = 1.0, float(gradient @ step)
+            while t > 1e-12:
+                trial = value(beta + t * step)
+                if trial >= current + 0.25 * t * slope:
+                    break
+                t /= 2
+            beta, current = beta + t * step, trial
+        else:
+            return None
+        solution = np.full(len(self._free), LOG_FLOOR)
+        solution[moving] = beta
+        full = np.zeros(self.X.shape[1])
+        full[self._free] = solution
+        theta0, thetas, position = float(full[0]), [], 1
+        for size in self.sizes:
+            thetas.append(full[position:position + size])
+            position += size
+        lowest = min([theta0, *[float(t.min()) for t in thetas]])
+        if theta0 + sum(float(t.max()) for t in thetas) > 0 or lowest < LOG_FLOOR:
+            return None
+        if not floored.any():
+            self._start = solution
+        return theta0, thetas
 
     def solve(self, pool_counts: np.ndarray, background_weights: np.ndarray,
               accept_inaccurate: bool = False) -> tuple[np.ndarray, list[np.ndarray], str]:
         """Maximum-likelihood (theta0, [theta_f]) normalised so each category's largest theta is 0.
 
-        Clarabel first, SCS if Clarabel fails; only a certified optimum is accepted unless
-        `accept_inaccurate` (used for bootstrap resamples, where a reduced accuracy is harmless).
+        Newton's method first (see the module doc); else Clarabel, SCS if Clarabel fails; only a
+        certified optimum is accepted unless `accept_inaccurate` (used for bootstrap resamples,
+        where a reduced accuracy is harmless).
         """
         total = pool_counts.sum() + background_weights.sum()
-        self.case_weight.value = pool_counts / total
-        self.all_weight.value = (pool_counts + background_weights) / total
+        case, every = pool_counts / total, (pool_counts + background_weights) / total
+        found = self._newton(case, every)
+        if found is not None:
+            theta0_value, thetas = found
+            used = "Newton"
+        else:
+            theta0_value, thetas, used = self._solve_cvxpy(case, every, accept_inaccurate)
+        shift = [float(t.max()) for t in thetas]
+        theta0 = min(theta0_value + sum(shift), 0.0)
+        return np.array(theta0), [t - s for t, s in zip(thetas, shift)], used
+
+    def _solve_cvxpy(self, case: np.ndarray, every: np.ndarray,
+                     accept_inaccurate: bool) -> tuple[float, list[np.ndarray], str]:
+        import cvxpy as cp
+
+        problem, theta0, theta_vars, case_weight, all_weight = self._compiled()
+        case_weight.value, all_weight.value = case, every
         accepted = {cp.OPTIMAL, cp.OPTIMAL_INACCURATE} if accept_inaccurate else {cp.OPTIMAL}
         used, statuses = None, []
         for solver in ("CLARABEL", "SCS"):
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    self.problem.solve(solver=solver)
+                    problem.solve(solver=solver)
             except cp.error.SolverError:
                 statuses.append(f"{solver}: failed")
                 continue
-            statuses.append(f"{solver}: {self.problem.status}")
-            if self.problem.status in accepted:
-                used = solver if self.problem.status == cp.OPTIMAL else f"{solver} (inaccurate)"
+            statuses.append(f"{solver}: {problem.status}")
+            if problem.status in accepted:
+                used = solver if problem.status == cp.OPTIMAL else f"{solver} (inaccurate)"
                 break
         if used is None:
             raise SolverError(f"the participation likelihood could not be maximised ({'; '.join(statuses)})")
-        thetas = [np.asarray(t.value, dtype=float) for t in self.thetas]
-        shift = [float(t.max()) for t in thetas]
-        theta0 = min(float(self.theta0.value) + sum(shift), 0.0)
-        return np.array(theta0), [t - s for t, s in zip(thetas, shift)], used
+        return float(theta0.value), [np.asarray(t.value, dtype=float) for t in theta_vars], used
 
     def log_likelihood(self, theta0: float, thetas: list[np.ndarray], pool_counts: np.ndarray,
                        background_weights: np.ndarray) -> float:

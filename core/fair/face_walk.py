@@ -27,6 +27,7 @@ import numpy as np
 from ..errors import InfeasibleQuotas, SolverError
 from ..model import TypeSpace
 from ..panel_model import PanelModel
+from .face_mip import FaceMIP
 
 TIGHT = 1e-9  # a coordinate or quota within this (in seats) of its bound counts as at the bound ...
 ROUND_OFF = 1e-12  # ... plus this / (weight left), the round-off of the rest x' = (x - explained) / left
@@ -51,8 +52,11 @@ def walk_down_faces(types: TypeSpace, x: np.ndarray, *, solver: str = "highs", m
     A = np.vstack([types.A.astype(float), types.household_matrix().toarray()])
     lower = np.r_[types.lower.astype(float), np.zeros(len(types.households))]
     upper = np.r_[types.upper.astype(float), np.ones(len(types.households))]
-    model = PanelModel(types, solver=solver, household_minimums=bool(types.households))
-    model.model.max_mip_gap = 1e-4  # any panel on the face will do; a good rounding only lengthens the step
+    if solver == "highs":  # one warm HiGHS instance, LP first (`core.fair.face_mip`)
+        model: PanelModel | FaceMIP = FaceMIP(types)
+    else:
+        model = PanelModel(types, solver=solver, household_minimums=bool(types.households))
+        model.model.max_mip_gap = 1e-4  # any panel on the face will do; a good rounding only lengthens the step
     x = np.clip(np.asarray(x, dtype=float), 0.0, counts)
     current, explained = x.copy(), np.zeros_like(x)
     left = 1.0
@@ -81,7 +85,7 @@ def walk_down_faces(types: TypeSpace, x: np.ndarray, *, solver: str = "highs", m
     return FaceWalk(compositions, weights, left, steps)
 
 
-def _panel_on_face(model: PanelModel, types: TypeSpace, x: np.ndarray, counts: np.ndarray, A: np.ndarray,
+def _panel_on_face(model: PanelModel | FaceMIP, types: TypeSpace, x: np.ndarray, counts: np.ndarray, A: np.ndarray,
                    lower: np.ndarray, upper: np.ndarray, tight: float) -> np.ndarray | None:
     """A valid composition on the smallest face of P containing x, rounding x type by type; if no
     rounding fits, any composition on that face; None when the face holds none."""
@@ -97,16 +101,19 @@ def _panel_on_face(model: PanelModel, types: TypeSpace, x: np.ndarray, counts: n
     Q = len(types.lower)  # rows past Q are households: at 1 (tight) they must stay at 1
     household_min = seats_min[Q:] if types.households else None
     for lo, hi in ((rounded_lower, np.maximum(rounded_upper, rounded_lower)), (face_lower, face_upper)):
-        model.restrict(lo, hi, seats_min[:Q], seats_max[:Q], household_min)
         try:
-            priced = model.best(weights, relax_first=True)
+            if isinstance(model, FaceMIP):
+                composition = model.best(weights, lo, hi, seats_min[:Q], seats_max[:Q], household_min)
+            else:
+                model.restrict(lo, hi, seats_min[:Q], seats_max[:Q], household_min)
+                composition = model.best(weights, relax_first=True).composition
         except InfeasibleQuotas:
             continue
         except SolverError:
             return None
-        if types.violations(priced.composition):  # the face is a subset of the valid panels: guard anyway
+        if types.violations(composition):  # the face is a subset of the valid panels: guard anyway
             return None
-        return priced.composition
+        return composition
     return None
 
 

@@ -1,36 +1,29 @@
-"""How many quota-satisfying panels there are, and the uniform distribution over them.
+"""The number of quota-satisfying panels, exactly, by dynamic programming over type counts.
 
 A composition c stands for prod_t binom(N_t, c_t) panels, so
     #panels = sum over valid compositions c of prod_t binom(N_t, c_t).
-Exactly, by dynamic programming over "units" (a person type, or a household: at most one of its
-members) with state = (seats so far, seats of every quota still open); a quota is closed and checked
-after the last unit it touches, and states that can no longer meet a bound are dropped. Forward
-counts F and backward counts B give the count F_end = B_0, each type's expected seats
+The programme runs over "units" (a person type, or a household: at most one of its members) with
+state = (seats so far, seats of every quota still open); a quota is closed and checked after the
+last unit it touches, and states that can no longer meet a bound are dropped. Forward counts F and
+backward counts B give the count F_end = B_0, each type's expected seats
 E[c_t] = sum_edges F(s) mult(c) c B(s') / #panels, and exact uniform sampling (edge chosen with
-weight mult(c) B(s')). When the state space is too large: a sequential importance sampling estimate
-with its standard error, and a swap Markov chain (a member for a non-member, kept when the panel
-stays valid; symmetric, so uniform over valid panels it reaches) for approximate sampling.
-
-`select` ("uniform" in the registry) is the maximally random baseline: every valid panel equally likely.
+weight mult(c) B(s')). The work is bounded: the programme gives up (TooManyStates) before passing
+its state, transition or time limits.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-from scipy.special import gammaln
 
-from .cancel import check as check_cancelled
-from .distribution import Distribution
-from .enumeration import TooManyPanels
-from .errors import InfeasibleQuotas, SolverError
-from .model import Instance, TypeSpace
-from .panel_model import PanelModel
-from .selection import Progress, SelectionResult, no_progress
+from ..cancel import check as check_cancelled
+from ..enumeration import TooManyPanels
+from ..errors import InfeasibleQuotas
+from ..model import TypeSpace
 
 STATE_LIMIT = 300_000  # states of the dynamic programme, over all layers
 EDGE_LIMIT = 500_000  # transitions of the dynamic programme, over all layers
@@ -38,12 +31,7 @@ PAIR_LIMIT = 4_000_000  # (state, option) pairs examined, over all layers; check
 # No clock by default: the size limits bound the work, and a clock would make the tier chosen (exact
 # or Markov chain), hence the result, depend on the machine's speed. A time limit may still be given.
 DP_TIME_LIMIT: float | None = None
-CHUNK_ELEMENTS = 2_000_000  # states x options x quotas examined at once
-ENUMERATION_LIMIT = 50_000  # compositions for an explicit uniform distribution
-ESTIMATE_SAMPLES = 1000
-CHAIN_STEPS = 100_000  # recorded steps of the Markov chain, by default
-CHAIN_STEP_LIMIT = 2_000_000  # burn-in plus recorded steps, whatever the options say
-CHAIN_COUNT_SAMPLES = 300  # importance samples for the panel-count estimate of the chain tier
+CHUNK_ELEMENTS = 500_000  # states x options x quotas examined at once (cancellation is checked between chunks)
 
 
 class TooManyStates(Exception):
@@ -190,7 +178,7 @@ class PanelCounter:
 
     @staticmethod
     def build(types: TypeSpace, state_limit: int = STATE_LIMIT, edge_limit: int = EDGE_LIMIT,
-              time_limit: float | None = DP_TIME_LIMIT, pair_limit: int = PAIR_LIMIT) -> "PanelCounter":
+              time_limit: float | None = DP_TIME_LIMIT, pair_limit: int = PAIR_LIMIT) -> PanelCounter:
         """Build the layers, giving up with TooManyStates as soon as a bound would be passed.
 
         Before a layer is expanded, its (states x options) candidate transitions are counted against
@@ -349,247 +337,3 @@ def _picks(unit: Unit) -> tuple[np.ndarray, np.ndarray]:
         for t, c in picks:
             pick_type[o], pick_count[o] = t, c
     return pick_type, pick_count
-
-
-@dataclass(frozen=True)
-class PanelCount:
-    """The number of quota-satisfying panels: exact (an int) or an estimate with its standard error."""
-
-    count: int | float
-    exact: bool
-    log10: float
-    standard_error: float | None = None  # of the estimate; None when exact
-    samples: int | None = None
-    method: str = ""
-    info: dict = field(default_factory=dict)
-
-
-def _log10_int(value: int) -> float:
-    return math.log10(value) if value > 0 else float("-inf")
-
-
-def estimate_count(types: TypeSpace, samples: int = ESTIMATE_SAMPLES, seed: int = 0) -> PanelCount:
-    """Sequential importance sampling: unit by unit, option o is drawn with probability proportional to
-    g_o = mult_o binom(R, left - size_o) among options that keep every bound reachable (R: volunteers
-    in later units); a sample's weight prod mult_o / P(o) (0 if the panel is invalid) has mean #panels."""
-    rng = np.random.default_rng(seed)
-    units = units_of(types)
-    Q, k = len(types.lower), types.k
-    look = Lookahead(types, units)
-    seats = np.zeros((samples, Q), dtype=np.int64)
-    size = np.zeros(samples, dtype=np.int64)
-    log_w = np.zeros(samples)
-    alive = np.ones(samples, dtype=bool)
-    for u, unit in enumerate(units):
-        s2 = seats[:, None, :] + unit.deltas[None, :, :]
-        z2 = size[:, None] + unit.sizes[None, :]
-        ok = look.ok(u, s2, z2)
-        left = k - z2
-        log_mult = np.array([math.log(m) for m in unit.mults])
-        R = look.volunteers_after[u]
-        log_g = log_mult[None, :] + gammaln(R + 1) - gammaln(np.clip(left, 0, None) + 1) - gammaln(np.clip(R - left, 0, None) + 1)
-        log_g = np.where(ok, log_g, -np.inf)
-        alive &= ok.any(axis=1)
-        top = np.where(alive, log_g.max(axis=1), 0.0)
-        g = np.where(alive[:, None], np.exp(log_g - top[:, None]), 0.0)
-        g[~alive, 0] = 1.0
-        total = g.sum(axis=1)
-        choice = (np.cumsum(g, axis=1) < (rng.random(samples) * total)[:, None]).sum(axis=1)
-        choice = np.minimum(choice, g.shape[1] - 1)
-        rows = np.arange(samples)
-        log_w += log_mult[choice] - (np.log(g[rows, choice]) - np.log(total))
-        seats = s2[rows, choice]
-        size = z2[rows, choice]
-    alive &= (size == k) & (seats >= types.lower).all(axis=1) & (seats <= types.upper).all(axis=1)
-    if not alive.any():
-        return PanelCount(0.0, False, float("-inf"), float("nan"), samples, "sequential importance sampling",
-                          {"valid_samples": 0})
-    top = log_w[alive].max()
-    scaled = np.where(alive, np.exp(log_w - top), 0.0)
-    mean, se = scaled.mean(), scaled.std(ddof=1) / math.sqrt(samples)
-    log10 = (math.log(mean) + top) / math.log(10)
-    with np.errstate(over="ignore"):
-        estimate = float(mean * math.exp(top)) if top < 700 else float("inf")
-        error = float(se * math.exp(top)) if top < 700 else float("inf")
-    return PanelCount(estimate, False, log10, error, samples, "sequential importance sampling",
-                      {"relative_standard_error": float(se / mean), "valid_samples": int(alive.sum())})
-
-
-def count_panels(source: Instance | TypeSpace, *, state_limit: int = STATE_LIMIT, samples: int = ESTIMATE_SAMPLES,
-                 seed: int = 0) -> PanelCount:
-    """Exact number of valid panels by dynamic programming, or an estimate when the DP is too large."""
-    types = source.types if isinstance(source, Instance) else source
-    try:
-        counter = PanelCounter.build(types, state_limit)
-    except TooManyStates:
-        return estimate_count(types, samples, seed)
-    except InfeasibleQuotas:  # a minimum on a value nobody in the pool has
-        return PanelCount(0, True, float("-inf"), None, None, "dynamic programming")
-    total = counter.count
-    return PanelCount(total, True, _log10_int(total), None, None, "dynamic programming", {"states": counter.states})
-
-
-# --------------------------------------------------------------------------------------------
-# Uniform over representative panels
-# --------------------------------------------------------------------------------------------
-
-
-class SwapChain:
-    """Markov chain on valid panels: swap a uniformly chosen member for a uniformly chosen non-member,
-    keep the swap if the panel stays valid. Symmetric proposals: the uniform distribution on valid
-    panels (of the start's connected class) is stationary.
-
-    A step costs O(quotas touched by the two types), independent of the pool size: the panel is kept
-    as the list of its members' types and the rest of the pool as the list of the others' types."""
-
-    def __init__(self, types: TypeSpace, start: np.ndarray):
-        self.types = types
-        self.start = np.asarray(start, dtype=np.int64)
-        self.n = int(types.counts.sum())
-        self.quotas_of = [np.flatnonzero(types.A[:, t]).tolist() for t in range(types.size)]
-        self.household_of = np.full(types.size, -1, dtype=np.int64)
-        for h, group in enumerate(types.households):
-            self.household_of[np.asarray(group, dtype=np.int64)] = h
-
-    def run(self, comp: np.ndarray, steps: int, rng: np.random.Generator, record: bool = False,
-            progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Run `steps` swaps from comp; returns (final composition, sum over the steps of the
-        composition after each step: divided by steps and N_t, the estimated type probabilities)."""
-        types, k = self.types, self.types.k
-        comp = np.asarray(comp, dtype=np.int64).copy()
-        seated_types = np.repeat(np.arange(types.size), comp)
-        seated = seated_types.tolist()
-        free = np.repeat(np.arange(types.size), types.counts - comp).tolist()
-        seats = (types.A @ comp).tolist()
-        lower, upper = types.lower.tolist(), types.upper.tolist()
-        quotas_of, household_of = self.quotas_of, self.household_of.tolist()
-        homes = self.household_of[seated_types]
-        in_household = np.bincount(homes[homes >= 0], minlength=len(types.households)).tolist()
-        total = np.zeros(types.size, dtype=np.float64)
-        last = 0  # the current composition has held since step `last`
-        report = max(1, steps // 10)
-        out_pick = rng.integers(0, k, size=steps).tolist() if k else [0] * steps
-        in_pick = rng.integers(0, max(self.n - k, 1), size=steps).tolist()
-        for step in range(steps):
-            if progress is not None and step and step % report == 0:
-                progress(f"Markov chain: {step:,} of {steps:,} steps")
-            if self.n == k:
-                break
-            i, j = out_pick[step], in_pick[step]
-            a, b = seated[i], free[j]
-            if a == b:
-                continue
-            qa, qb = quotas_of[a], quotas_of[b]
-            if any(seats[q] - 1 < lower[q] for q in qa if q not in qb):
-                continue
-            if any(seats[q] + 1 > upper[q] for q in qb if q not in qa):
-                continue
-            ha, hb = household_of[a], household_of[b]
-            if hb >= 0 and hb != ha and in_household[hb] >= 1:
-                continue
-            if record:
-                total += comp * (step - last)
-                last = step
-            for q in qa:
-                seats[q] -= 1
-            for q in qb:
-                seats[q] += 1
-            if ha >= 0:
-                in_household[ha] -= 1
-            if hb >= 0:
-                in_household[hb] += 1
-            seated[i], free[j] = b, a
-            comp[a] -= 1
-            comp[b] += 1
-        if record:
-            total += comp * (steps - last)
-        return comp, total
-
-
-def _exact_uniform(counter: PanelCounter, limit: int) -> tuple[Distribution, int]:
-    """Uniform over valid panels from the compositions the DP enumerates:
-    p_c = prod_t binom(N_t, c_t) / #panels (TooManyPanels when there are more than `limit`)."""
-    comps, weights = counter.compositions(limit)
-    total = counter.count
-    probabilities = np.array([int(w) / total for w in weights])
-    return Distribution(counter.types, comps, probabilities, info={"panels": total}), total
-
-
-def _checked(types: TypeSpace, comp: np.ndarray, rng: np.random.Generator) -> list[int]:
-    """The panel of a sampled composition, after checking it against every quota."""
-    if not types.is_valid(comp):
-        raise SolverError(f"internal error: sampled panel breaks the quotas: {types.violations(comp)}")
-    return types.expand(comp, rng)
-
-
-def _optional_seconds(value: object) -> float | None:
-    return None if value is None else float(value)
-
-
-def select(instance: Instance, *, seed: int, options: dict, progress: Progress = no_progress) -> SelectionResult:
-    """Every quota-satisfying panel equally likely (the maximally random baseline).
-
-    Tiers, each with bounded work: (1) dynamic programming (bounded by "state_limit", "edge_limit",
-    "pair_limit", and "dp_time_limit" seconds only when given: by default no clock decides, so the
-    result depends on the inputs and the seed alone; it gives up before passing them) gives the exact count
-    and marginals; (2) when the valid compositions number at most "composition_limit" they are listed
-    from the DP's graph into an explicit distribution, else panels are sampled exactly from the DP;
-    (3) when the DP gives up, a swap Markov chain of "mixing_steps" burn-in plus "chain_steps" recorded
-    steps (together at most CHAIN_STEP_LIMIT) estimates the marginals (info["exact"] = False), each
-    drawn panel is the end of a fresh chain of "mixing_steps", and "count_samples" importance
-    samples estimate the number of panels.
-    """
-    types = instance.types
-    rng = np.random.default_rng(seed)
-    limit = int(options.get("composition_limit", ENUMERATION_LIMIT))
-    state_limit = int(options.get("state_limit", STATE_LIMIT))
-    try:
-        counter = PanelCounter.build(types, state_limit, int(options.get("edge_limit", EDGE_LIMIT)),
-                                     _optional_seconds(options.get("dp_time_limit", DP_TIME_LIMIT)),
-                                     int(options.get("pair_limit", PAIR_LIMIT)))
-    except TooManyStates as reason:
-        progress(f"dynamic programming gave up ({reason}); sampling with a Markov chain")
-        return _chain_select(types, rng, seed, options, progress)
-    if counter.count == 0:
-        raise InfeasibleQuotas("no panel meets every quota")
-    progress(f"{counter.count} panels counted exactly ({counter.states} states)")
-    marginals = counter.type_marginals()[types.of_volunteer]
-    try:
-        dist, total = _exact_uniform(counter, limit)
-        dist.verify()
-        progress(f"{dist.support} compositions, {total} panels")
-        return SelectionResult("uniform", marginals, distribution=dist,
-                               info={"exact": True, "method": "enumeration", "panels": total,
-                                     "compositions": dist.support, "states": counter.states})
-    except TooManyPanels:
-        progress(f"more than {limit} compositions; sampling exactly from the dynamic programme")
-    return SelectionResult("uniform", marginals, sampler=lambda r: _checked(types, counter.sample_composition(r), r),
-                           info={"exact": True, "method": "dynamic programming", "panels": counter.count,
-                                 "states": counter.states})
-
-
-def _chain_select(types: TypeSpace, rng: np.random.Generator, seed: int, options: dict,
-                  progress: Progress) -> SelectionResult:
-    """The Markov-chain tier of `select`: estimated marginals = average composition over the recorded
-    steps / N_t; at most CHAIN_STEP_LIMIT steps in all."""
-    start = PanelModel(types).best(rng.random(types.size)).composition
-    chain = SwapChain(types, start)
-    mixing = min(int(options.get("mixing_steps", 20 * types.k + 2000)), CHAIN_STEP_LIMIT // 2)
-    steps = max(1, min(int(options.get("chain_steps", CHAIN_STEPS)), CHAIN_STEP_LIMIT - mixing))
-    progress(f"Markov chain: {mixing:,} burn-in steps, then {steps:,} recorded steps")
-    current, _ = chain.run(start, mixing, rng)
-    _, visited = chain.run(current, steps, rng, record=True, progress=progress)
-    estimate = visited / steps / types.counts
-    samples = int(options.get("count_samples", CHAIN_COUNT_SAMPLES))
-    count = estimate_count(types, samples, seed=seed)
-    found = count.info.get("valid_samples", 0) > 0  # else the estimate says nothing (not "0 panels")
-    size = f"about 10^{count.log10:.1f} panels" if found else "too many panels to estimate their number"
-    progress(f"Markov chain done: {steps:,} recorded steps; {size}")
-    return SelectionResult("uniform", estimate[types.of_volunteer],
-                           sampler=lambda r: _checked(types, chain.run(chain.start, mixing, r)[0], r),
-                           info={"exact": False, "method": "markov chain", "chain_steps": mixing + steps,
-                                 "chain_step_limit": CHAIN_STEP_LIMIT, "mixing_steps": mixing,
-                                 "sample_size": steps, "panels_estimate": float(count.count) if found else None,
-                                 "panels_log10": float(count.log10) if found else None,
-                                 "panels_standard_error": float(count.standard_error) if found else None,
-                                 "count_samples": samples})
