@@ -8,6 +8,7 @@ from core.examples import list_examples, load_example
 from core.loaders import load_instance
 from core.summary import instance_summary, category_overview
 from ui import state
+from ui.escape import md
 from ui.layout import page_setup, percent_table, table_height
 from ui.messages import show_error, show_problems
 
@@ -78,7 +79,7 @@ st.divider()
 if instance is None:
     st.info("Nothing is loaded yet: pick an example or upload a pool and quotas above.")
 else:
-    st.subheader(f"Loaded: {state.source()}")
+    st.subheader(f"Loaded: {md(state.source())}")
     if state.extras().get("description"):
         st.caption(state.extras()["description"])
     summary = instance_summary(instance, state.extras())

@@ -6,12 +6,14 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import InputError
+from core.io.export import csv_safe
 from core.quota_editing import proportional, quota_table, quotas_from_table
 from core.scenarios import Scenario, quota_file_table, scenarios_from_json, scenarios_to_json
 from core.summary import category_overview
 from ui import state
 from ui import charts
 from ui.checks import problems_for, report_for
+from ui.escape import md
 from ui.layout import page_setup, percent_table, table_height
 from ui.messages import show_error, show_problems
 
@@ -61,10 +63,10 @@ else:
         if report.impossible:
             show_problems(report.impossible, title=report.message)
         else:
-            st.error(report.message, icon=":material/block:")
+            st.error(md(report.message), icon=":material/block:")
     if report.repair is not None:
         st.markdown(f"**Smallest repair** (moves bounds by {report.repair.total} seat(s) in total):")
-        st.markdown("\n".join(f"- {c}".replace("->", "→") for c in report.repair.changes))
+        st.markdown("\n".join(f"- {md(str(c).replace('->', '→'))}" for c in report.repair.changes))
         if st.button("Apply this repair", type="primary"):
             state.set_instance(report.repair.apply(instance))
             st.rerun()
@@ -121,7 +123,7 @@ with keep_column:
     if save_column.button("Save", help="Keep the current quotas and k under this name."):
         name = name.strip() or f"scenario {len(saved) + 1}"
         saved[name] = Scenario.of(name, instance)
-        st.toast(f"Saved scenario “{name}”.")
+        st.toast(f"Saved scenario “{md(name)}”.")
     if saved:
         pick_column, use_column = st.columns([3, 1], vertical_alignment="bottom")
         pick = pick_column.selectbox("Saved scenarios", list(saved))
@@ -133,7 +135,7 @@ with files_column:
     download_json.download_button("Download scenarios (JSON)", scenarios_to_json(list(saved.values())),
                                   file_name="scenarios.json", mime="application/json", disabled=not saved,
                                   width="stretch")
-    download_csv.download_button("Download current quotas (CSV)", quota_file_table(instance).to_csv(index=False),
+    download_csv.download_button("Download current quotas (CSV)", csv_safe(quota_file_table(instance)),
                                  file_name="quotas.csv", mime="text/csv", width="stretch",
                                  help="A quota file the Home page can load again, with population shares.")
     upload = st.file_uploader("Import scenarios (JSON)", type=["json"])

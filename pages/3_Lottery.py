@@ -8,6 +8,7 @@ import secrets
 import streamlit as st
 
 from core.errors import InputError, Problem
+from core.io.export import csv_safe
 from core.lottery import audit_record, commitment, seed_from_public_numbers, ticket_table
 from core.lottery_view import lottery_volunteers, selected_and_remaining
 from core.metrics import panel_seats, seat_report
@@ -72,7 +73,7 @@ with st.expander("Each volunteer's exact and lottery probability"):
     st.dataframe(volunteers, hide_index=True, width="stretch", height=320,
                  column_config=share_columns("exact probability", "lottery probability"))
 tickets = ticket_table(instance, lottery)
-st.download_button("Ticket table (CSV)", tickets.to_csv(index=False), f"tickets_{algorithm}_{M}.csv", "text/csv")
+st.download_button("Ticket table (CSV)", csv_safe(tickets), f"tickets_{algorithm}_{M}.csv", "text/csv")
 
 # ---- the draw ------------------------------------------------------------------------------------
 st.subheader("Draw")
@@ -130,9 +131,9 @@ if draw is not None:
                                     "quota": st.column_config.TextColumn(width="small"),
                                     "within quota": st.column_config.CheckboxColumn("ok", width="small")})
     files = st.columns(3)
-    files[0].download_button("Selected panel (CSV)", selected.to_csv(index=False), "selected.csv", "text/csv",
+    files[0].download_button("Selected panel (CSV)", csv_safe(selected), "selected.csv", "text/csv",
                              key="download_selected")
-    files[1].download_button(f"Remaining {len(remaining):,} volunteers (CSV)", remaining.to_csv(index=False),
+    files[1].download_button(f"Remaining {len(remaining):,} volunteers (CSV)", csv_safe(remaining),
                              "remaining.csv", "text/csv", key="download_remaining")
     files[2].download_button("Audit record (JSON)", json.dumps(draw["record"], indent=2), "audit_record.json",
                              "application/json", key="download_audit")

@@ -13,9 +13,11 @@ from core.endtoend.selection import background_shares
 from core.endtoend.simulation import simulate_algorithm, simulate_phase_one
 from core.endtoend_views import (beta_frame, boost_by_value, population_model, ratio_by_type, ratio_by_value,
                                  seats_against_population, simulation_summary)
+from core.io.export import csv_safe
 from ui import charts, state
 from ui.algorithms import available
 from ui.endtoend_charts import beta_chart, progress_fraction, q_histogram, ratio_dots, type_scatter
+from ui.escape import md_join
 from ui.layout import page_setup, percent, percent_table, table_height
 from ui.messages import show_error
 from ui.solve import options_key, run_cached
@@ -53,7 +55,7 @@ with left:
     else:
         background = extras["background"]
     if background is not None:
-        st.caption(f"{len(background):,} people; columns: {', '.join(map(str, background.columns))}.")
+        st.caption(f"{len(background):,} people; columns: {md_join(background.columns)}.")
     weight_choice = st.selectbox("Survey weights", ["(none: every row counts once)"]
                                  + ([str(c) for c in background.columns] if background is not None else []),
                                  key="e2e_weights")
@@ -263,5 +265,5 @@ with st.expander("Every population type"):
     st.altair_chart(type_scatter(ratio_by_type(model, runs)), width="stretch")
     st.caption("Each dot is a type of person; its size is how many people have it. endtoend keeps the dots near 1 "
                "whatever their participation q; the others give rare volunteers (small q) less than their share.")
-st.download_button("End-to-end chances per type (CSV)", ratio_by_type(model, runs).to_csv(index=False),
+st.download_button("End-to-end chances per type (CSV)", csv_safe(ratio_by_type(model, runs)),
                    "end_to_end.csv", "text/csv")

@@ -13,6 +13,7 @@ from core.classroom import (ALGORITHMS, LABELS, MAX_K, MAX_VOLUNTEERS, MIN_K, cl
                             stage_text, summary_frame)
 from core.examples import load_example
 from ui import state
+from ui.escape import md, md_join
 from ui.layout import page_setup, percent, share_columns
 from ui.messages import show_error
 
@@ -149,7 +150,7 @@ if report.spreads:
                  column_config={**share_columns("chance of breaking a quota", "smallest chance", "largest chance"),
                                 "largest / (k/n)": st.column_config.NumberColumn(format="%.2f")})
 for key, reason in report.unavailable.items():
-    st.info(f"**{LABELS[key]}** is not shown: {reason}.")
+    st.info(f"**{LABELS[key]}** is not shown: {md(reason)}.")
 
 fair = instance.k / instance.n
 
@@ -182,7 +183,7 @@ def person_chart(frame: pd.DataFrame) -> alt.LayerChart:
 
 for key, spread in report.spreads.items():
     st.markdown(f"#### {spread.label}")
-    st.markdown(spread.reading)
+    st.markdown(md(spread.reading))  # names volunteers and values
     charts = st.columns([3, 2])
     charts[0].altair_chart(panel_chart(panel_frame(table, spread)), width="stretch")
     charts[1].altair_chart(person_chart(person_frame(instance, [spread])), width="stretch")
@@ -213,13 +214,13 @@ with legacy_tab:
                 st.markdown("Before the first pick: everyone is in the pool.")
             else:
                 current = trace.steps[step - 1]
-                st.markdown(f"**Step {step} of {len(trace.steps)}** (attempt {current.attempt}): {current.text}")
+                st.markdown(f"**Step {step} of {len(trace.steps)}** (attempt {current.attempt}): {md(current.text)}")
                 if len(current.ratios):
                     st.dataframe(current.ratios, hide_index=True, width="stretch",
                                  column_config={"ratio": st.column_config.NumberColumn(format="%.3f")})
             st.dataframe(pool_status(instance, trace, step), hide_index=True, width="stretch")
             if step == len(trace.steps):
-                names = ", ".join(instance.ids[i] for i in trace.panel)
+                names = md_join(instance.ids[i] for i in trace.panel)
                 st.success(f"Final panel after {trace.attempts} attempt(s): {names}. It meets every quota.")
 
 with leximin_tab:
@@ -238,7 +239,7 @@ with leximin_tab:
             count = len(stages.stages)
             upto = st.slider("Stage", 1, count, count, key=f"classroom_stage_{instance.fingerprint()[:8]}") if count > 1 else 1
             for stage in stages.stages[:upto]:
-                st.markdown("- " + stage_text(instance, stage, stages.stages[:stage.number - 1]))
+                st.markdown("- " + md(stage_text(instance, stage, stages.stages[:stage.number - 1])))
             fixed = np.full(instance.n, np.nan)
             stage_of = np.zeros(instance.n, dtype=int)
             for stage in stages.stages[:upto]:
