@@ -171,10 +171,13 @@ def panel_chart(frame: pd.DataFrame) -> alt.Chart:
 
 def person_chart(frame: pd.DataFrame) -> alt.LayerChart:
     """Bars: each volunteer's selection probability, with a line at the equal share k/n."""
-    bars = alt.Chart(frame).mark_bar(color="#6c8ebf").encode(
+    # category names come from the pool: as Vega-Lite fields, ':', '.' and '[' in them would be syntax
+    fields = {category: f"category {i}" for i, category in enumerate(instance.categories)}
+    bars = alt.Chart(frame.rename(columns=fields)).mark_bar(color="#6c8ebf").encode(
         x=alt.X("name:N", title=None, sort=list(instance.ids)),
         y=alt.Y("probability:Q", title="selection probability", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-        tooltip=["name", *instance.categories, alt.Tooltip("probability:Q", format=".1%")],
+        tooltip=["name", *(alt.Tooltip(f"{field}:N", title=category) for category, field in fields.items()),
+                 alt.Tooltip("probability:Q", format=".1%")],
     )
     rule = alt.Chart(pd.DataFrame({"fair": [fair]})).mark_rule(color="#b5627a", strokeDash=[4, 3]).encode(
         y="fair:Q", tooltip=[alt.Tooltip("fair:Q", title="k/n", format=".1%")])

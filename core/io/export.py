@@ -5,7 +5,8 @@ LibreOffice and Google Sheets as a formula ("CSV injection": `=HYPERLINK(...)`, 
 values and category names come from uploaded files, so every CSV the workbench offers for download
 goes through `csv_safe`, which applies OWASP's rule: such a cell gets a leading apostrophe `'`
 (spreadsheets show the text; the apostrophe is visible in a text editor). Column names are cells of
-the header row and get the same treatment.
+the header row and get the same treatment. Rows end in CRLF (RFC 4180), so a cell holding a carriage
+return or a line feed is quoted and cannot start a new row whose first cell would be a formula.
 
 Numbers are left alone: a column of numbers (integer, float or boolean dtype) holds values the
 workbench computed, written by pandas as plain numbers, so `-0.5` stays a number a spreadsheet can
@@ -41,4 +42,4 @@ def safe_frame(table: pd.DataFrame) -> pd.DataFrame:
 
 def csv_safe(table: pd.DataFrame, index: bool = False) -> bytes:
     """`table` as UTF-8 CSV bytes for a download, formulas neutralised (see the module docstring)."""
-    return safe_frame(table).to_csv(index=index).encode("utf-8")
+    return safe_frame(table).to_csv(index=index, lineterminator="\r\n").encode("utf-8")
