@@ -9,7 +9,14 @@ import streamlit as st
 
 from core.errors import InputError, Problem
 from core.io.export import csv_safe
-from core.lottery import audit_record, commitment, seed_from_public_numbers, ticket_table
+from core.lottery import (
+    MAX_TICKET_SEATS,
+    audit_record,
+    commitment,
+    max_tickets,
+    seed_from_public_numbers,
+    ticket_table,
+)
 from core.lottery_view import lottery_volunteers, selected_and_remaining
 from core.metrics import panel_seats, seat_report
 from core.validation import parse_whole_number
@@ -42,8 +49,11 @@ controls = st.columns([2, 1, 1], vertical_alignment="bottom")
 default = names.index("leximin") if "leximin" in names else 0
 algorithm = controls[0].selectbox("Distribution", names, index=default,
                                   help="Results computed on the Compare page for the current quotas.")
-M = int(controls[1].number_input("Tickets M", min_value=1, max_value=100_000, value=1000, step=100,
-                                 help="More tickets follow the exact probabilities more closely."))
+most_tickets = max_tickets(instance.k)  # M x k ticket seats are capped so the table fits in memory
+M = int(controls[1].number_input("Tickets M", min_value=1, max_value=most_tickets, value=min(1000, most_tickets),
+                                 step=100, help="More tickets follow the exact probabilities more closely. At most "
+                                 f"{most_tickets:,} for a panel of {instance.k}: tickets × panel size is capped at "
+                                 f"{MAX_TICKET_SEATS:,} seats so every visitor's ticket table fits in memory."))
 result = with_distribution[algorithm]
 result_seed = state.result_seed(algorithm) or 0
 options = options_for(algorithm, state.extras())
