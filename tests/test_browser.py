@@ -189,3 +189,47 @@ def test_workbench_in_a_browser(app_url):
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert len(rows) == PANEL_SIZE
     assert len({row["id"] for row in rows}) == PANEL_SIZE
+
+
+def test_hostile_names_fetch_nothing_in_a_browser(app_url):
+    """A pool whose ids, values, category names and file names hold Markdown images, links and HTML:
+    on Home, Pool and quotas and Classroom the browser requests no address outside the app."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.hostile_files import POOL_NAME, QUOTAS_NAME, K, hostile_files
+
+    pool, quotas = hostile_files()
+    outside: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.set_default_timeout(60_000)
+        # Streamlit itself fetches the Material page icons (favicons) from Google's font server
+        own = (app_url, "data:", "blob:", "https://fonts.gstatic.com/s/i/short-term/release/materialsymbols")
+        page.on("request", lambda request: None if request.url.startswith(own) else outside.append(request.url))
+        try:
+            page.goto(app_url)
+            page.get_by_text("Sortition workbench", exact=True).first.wait_for()
+            wait_idle(page)
+            uploads = page.locator('[data-testid="stFileUploader"] input[type="file"]')
+            uploads.nth(0).set_input_files(files=[{"name": POOL_NAME, "mimeType": "text/csv", "buffer": pool}])
+            uploads.nth(1).set_input_files(files=[{"name": QUOTAS_NAME, "mimeType": "text/csv", "buffer": quotas}])
+            wait_idle(page)
+            page.get_by_label("Panel size k").fill(str(K))
+            page.get_by_label("Panel size k").press("Enter")
+            wait_idle(page)
+            page.get_by_role("button", name="Load uploaded files").click()
+            loaded = page.get_by_text("Loaded: pool")
+            loaded.wait_for()  # shown literally (autolinks broken by invisible word joiners)
+            assert loaded.inner_text().replace("\u2060", "") == f"Loaded: {POOL_NAME} + {QUOTAS_NAME}"
+            assert_no_exception(page, "Home with a hostile pool")
+            for label in ("Pool and quotas", "Classroom"):
+                open_page(page, label)
+                assert_no_exception(page, f"{label} with a hostile pool")
+            page.get_by_text("Final panel after").wait_for()
+            page.wait_for_timeout(1500)  # let any image the page would load start loading
+            screenshot(page, "hostile_classroom")
+            assert page.locator("main img[src*='127.0.0.1:9'], main a[href*='127.0.0.1:9']").count() == 0
+        finally:
+            browser.close()
+    assert outside == [], f"the browser requested addresses outside the app: {outside}"
