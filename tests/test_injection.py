@@ -42,7 +42,7 @@ TIMEOUT = 240
 # Elements whose `.value` Streamlit renders as Markdown; every element's label and help are Markdown too.
 MARKDOWN_VALUES = {"title", "header", "subheader", "markdown", "caption", "error", "warning", "info", "success",
                    "toast"}
-RAW_MARKUP = re.compile(r"(?<!\\)!\\?\[|(?<!\\)\]\(|(?<!\\)<(?!/?span\b)[a-zA-Z/]|https?://|www\.")  # our legend: <span>
+RAW_MARKUP = re.compile(r"(?<!\\)!\[|(?<!\\)\]\(|(?<!\\)<(?!/?span\b)[a-zA-Z/]|https?://|www\.")  # our legend: <span>
 
 
 # ---- the helper ----------------------------------------------------------------------------------
@@ -52,17 +52,23 @@ RAW_MARKUP = re.compile(r"(?<!\\)!\\?\[|(?<!\\)\]\(|(?<!\\)<(?!/?span\b)[a-zA-Z/
 def test_md_escapes_every_markdown_construct_and_reads_back(text):
     escaped = md(text)
     assert unescape(escaped) == " ".join(text.split("\n")).replace("\t", " ")
-    bare = escaped.replace(WORD_JOINER, "")
-    # every ASCII punctuation character is backslash-escaped (CommonMark: then it stands for itself)
-    assert not re.search(r"(?<!\\)(?:\\\\)*[!-/:-@\[-`{-~](?<!\\\\)", re.sub(r"\\[!-/:-@\[-`{-~]", "", bare))
+    # every character that opens inline Markdown is backslash-escaped (then it stands for itself)
+    assert not re.search(r"(?<!\\)[`*_~\[\]<>&$|#]", re.sub(r"\\[!-/:-@\[-`{-~]", "", escaped))
     assert "\n" not in escaped and "\t" not in escaped
     assert not RAW_MARKUP.search(escaped)
 
 
+@pytest.mark.parametrize("text,expected", [("-mid", "\\-mid"), ("+1", "\\+1"), ("=A1", "\\=A1"),
+                                           ("12. x", "12\\. x"), ("3) y", "3\\) y"), ("a-b 1. c", "a-b 1. c")])
+def test_md_keeps_a_value_at_the_start_of_a_line_from_becoming_a_list(text, expected):
+    assert md(text) == expected
+
+
 def test_md_breaks_literal_autolinks_with_an_invisible_word_joiner():
-    assert md("http://x.org") == "http\\:" + WORD_JOINER + "\\/\\/x\\.org"
-    assert md("www.x.org").startswith("www" + WORD_JOINER)
-    assert md("a@b.co") == "a\\@" + WORD_JOINER + "b\\.co"
+    assert md("http://x.org") == "http:" + WORD_JOINER + "//x.org"
+    assert md("see WWW.x.org").endswith("WWW" + WORD_JOINER + ".x.org")
+    assert md("a@b.co") == "a@" + WORD_JOINER + "b.co"
+    assert md("met: ok, k=4.") == "met: ok, k=4."  # ordinary punctuation is left as typed
     assert md_join(["a*", "b_"], " × ") == "a\\* × b\\_"
 
 
@@ -121,8 +127,8 @@ def joined(texts: list[str]) -> str:
 def test_every_page_shows_hostile_names_literally():
     at = load_hostile()
     home = assert_nothing_renders(at, "Home")
-    assert f"Loaded: {md(POOL_NAME)} \\+ {md(QUOTAS_NAME)}" in home
-    assert unescape(f"{md(POOL_NAME)} \\+ {md(QUOTAS_NAME)}") == f"{POOL_NAME} + {QUOTAS_NAME}"
+    assert f"Loaded: {md(POOL_NAME)} + {md(QUOTAS_NAME)}" in home
+    assert unescape(f"{md(POOL_NAME)} + {md(QUOTAS_NAME)}") == f"{POOL_NAME} + {QUOTAS_NAME}"
 
     at.switch_page("pages/1_Pool_and_quotas.py").run()
     sidebar = assert_nothing_renders(at, "Pool and quotas")

@@ -5,13 +5,16 @@ Ids, values, category and column names and file names come from uploaded files. 
 Markdown, so an id `![p](http://host/x.png)` would make every visitor's browser fetch that address,
 and `[text](http://x)` would become a link. `md(text)` makes such text show literally:
 
-- every ASCII punctuation character gets a backslash (CommonMark: "any ASCII punctuation character
-  may be backslash-escaped", and then stands for itself), so no emphasis, code, heading, list, table,
-  link, image, HTML tag, entity, LaTeX `$` or Streamlit `:color[...]` directive can start;
-- GitHub's *literal* autolinks (`http://…`, `www.…`, `name@host.tld`) are found in the text after
-  escapes are resolved, so a WORD JOINER (U+2060, invisible) is put after `:`, after `www` and after
-  `@` to keep them plain text;
+- the characters that open inline Markdown get a backslash (CommonMark: an escaped ASCII
+  punctuation character stands for itself): `\\` `` ` `` `*` `_` `~` `[` `]` `<` `>` `&` `$` `|` `#`,
+  so no emphasis, code, link, image (`![` needs its `[`), HTML tag, autolink `<…>`, entity, LaTeX,
+  table cell, heading or Streamlit `:color[…]` directive can start; a leading `-`, `+`, `=` or
+  `12.`/`12)` is escaped too, so a value at the start of a line never becomes a list item;
+- GitHub's *literal* autolinks (`scheme://…`, `www.…`, `name@host.tld`) are found in the text after
+  escapes are resolved, so a WORD JOINER (U+2060, invisible) goes between `scheme:` and `//`,
+  after `www` and after `@`, keeping them plain text;
 - line breaks and tabs become spaces (a value never starts a new block).
+Other punctuation (`.,:;'"()=!?%/+-`) is left as typed: it cannot start any of the above.
 
 Pages call `md()` at display time on each user string they put into Markdown; messages from `core`
 (Problem texts) embed values and file names and are escaped whole (ui/messages.py).
@@ -20,18 +23,19 @@ Pages call `md()` at display time on each user string they put into Markdown; me
 from __future__ import annotations
 
 import re
-import string
 
 WORD_JOINER = "\u2060"
-_PUNCTUATION = frozenset(string.punctuation)
-_AUTOLINK = re.compile(r"(?i)(?<=www)(?=\\\.)|(?<=\\:)|(?<=\\@)")
+INLINE_MARKUP = frozenset("\\`*_~[]<>&$|#")
+_LEADING_MARKER = re.compile(r"^(\s*)([-+=]|\d+[.)])")  # list item, setext underline, ordered list
+_AUTOLINK = re.compile(r"(?<=[A-Za-z]:)(?=//)|(?i:(?<=www)(?=\.))|(?<=@)")
 
 
 def md(text: object) -> str:
     """`text` (any object, shown via str) escaped so Markdown shows it literally and renders no
     link, image or HTML."""
     plain = str(text).replace("\r\n", " ").replace("\r", " ").replace("\n", " ").replace("\t", " ")
-    escaped = "".join("\\" + char if char in _PUNCTUATION else char for char in plain)
+    escaped = "".join("\\" + char if char in INLINE_MARKUP else char for char in plain)
+    escaped = _LEADING_MARKER.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], escaped, count=1)
     return _AUTOLINK.sub(WORD_JOINER, escaped)
 
 
