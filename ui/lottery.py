@@ -13,7 +13,7 @@ import streamlit as st
 from core.lottery import TransparentLottery, transparent_lottery
 from core.selection import SelectionResult
 
-from .solve import TTL_SECONDS, ResultStore, is_bundled_pool
+from .solve import TTL_SECONDS, ResultStore, is_bundled_pool, session_store
 
 SHARED_LOTTERIES = 8
 PRIVATE_LOTTERIES = 2
@@ -29,10 +29,7 @@ def shared_lotteries() -> ResultStore:
 
 def private_lotteries() -> ResultStore:
     """This visitor's lotteries of their own pool (freed with their session)."""
-    store = st.session_state.get(PRIVATE_KEY)
-    if not isinstance(store, ResultStore):
-        store = st.session_state[PRIVATE_KEY] = ResultStore(PRIVATE_LOTTERIES, TTL_SECONDS, LOTTERY_BYTES)
-    return store
+    return session_store(PRIVATE_KEY, PRIVATE_LOTTERIES, LOTTERY_BYTES)
 
 
 def lottery_for(result_key: str, result: SelectionResult, M: int, seed: int) -> TransparentLottery:

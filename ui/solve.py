@@ -106,12 +106,17 @@ def result_store() -> ResultStore:
     return ResultStore(SHARED_ENTRIES, TTL_SECONDS, SHARED_BYTES)
 
 
-def private_store() -> ResultStore:
-    """This visitor's own store (in their session), for pools they uploaded."""
-    store = st.session_state.get(PRIVATE_KEY)
+def session_store(key: str, capacity: int, max_bytes: int) -> ResultStore:
+    """A store in this visitor's session under `key` (made on first use, freed with the session)."""
+    store = st.session_state.get(key)
     if not isinstance(store, ResultStore):
-        store = st.session_state[PRIVATE_KEY] = ResultStore(PRIVATE_ENTRIES, TTL_SECONDS, PRIVATE_BYTES)
+        store = st.session_state[key] = ResultStore(capacity, TTL_SECONDS, max_bytes)
     return store
+
+
+def private_store() -> ResultStore:
+    """This visitor's own store of results, for pools they uploaded."""
+    return session_store(PRIVATE_KEY, PRIVATE_ENTRIES, PRIVATE_BYTES)
 
 
 @st.cache_resource(show_spinner=False)
