@@ -214,6 +214,8 @@ def test_hostile_names_fetch_nothing_in_a_browser(app_url):
             uploads = page.locator('[data-testid="stFileUploader"] input[type="file"]')
             uploads.nth(0).set_input_files(files=[{"name": POOL_NAME, "mimeType": "text/csv", "buffer": pool}])
             uploads.nth(1).set_input_files(files=[{"name": QUOTAS_NAME, "mimeType": "text/csv", "buffer": quotas}])
+            page.wait_for_function("""() => document.querySelectorAll('[data-testid="stFileChipName"]').length >= 2
+                && !document.querySelector('[data-testid="stFileChipIconSpinner"]')""")  # both uploads done
             wait_idle(page)
             page.get_by_label("Panel size k").fill(str(K))
             page.get_by_label("Panel size k").press("Enter")
