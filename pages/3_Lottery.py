@@ -82,8 +82,9 @@ with st.expander("Each volunteer's exact and lottery probability"):
     volunteers = lottery_volunteers(instance, lottery)
     st.dataframe(volunteers, hide_index=True, width="stretch", height=320,
                  column_config=share_columns("exact probability", "lottery probability"))
-tickets = ticket_table(instance, lottery)
-st.download_button("Ticket table (CSV)", csv_safe(tickets), f"tickets_{algorithm}_{M}.csv", "text/csv")
+# built only when clicked: M x k ids (16 MB at the cap) are not rebuilt and held on every rerun
+st.download_button("Ticket table (CSV)", lambda: csv_safe(ticket_table(instance, lottery)),
+                   f"tickets_{algorithm}_{M}.csv", "text/csv")
 
 # ---- the draw ------------------------------------------------------------------------------------
 st.subheader("Draw")

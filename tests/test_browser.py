@@ -182,10 +182,14 @@ def test_workbench_in_a_browser(app_url):
             download = download_info.value
             target = ARTIFACTS / "selected.csv"
             download.save_as(target)
+            with page.expect_download() as tickets_info:  # built only on the click (a callable)
+                page.get_by_role("button", name="Ticket table (CSV)").click()
+            ticket_rows = tickets_info.value.path().read_text(encoding="utf-8").splitlines()
             screenshot(page, "4_lottery")
         finally:
             browser.close()
 
+    assert ticket_rows[0] == "ticket,volunteers" and len(ticket_rows) == 1 + 1000  # the page's default M
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert len(rows) == PANEL_SIZE
     assert len({row["id"] for row in rows}) == PANEL_SIZE
