@@ -13,6 +13,7 @@ from core.loaders import load_instance
 from core.summary import category_overview, instance_summary
 from ui import state
 from ui.audit import example_hashes, upload_hashes
+from ui.escape import md
 from ui.layout import (
     name_columns,
     number_or_dash,
@@ -83,7 +84,7 @@ if instance is None:
 else:
     summary = instance_summary(instance, state.extras())
     with st.container(border=True):
-        st.subheader(f"Loaded: {state.source()}")
+        st.subheader(f"Loaded: {md(state.source())}")
         if state.extras().get("description"):
             st.caption(state.extras()["description"])
         columns = st.columns(5)

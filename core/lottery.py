@@ -10,6 +10,10 @@ then the seats of type t are dealt round-robin over a seeded permutation of its 
 member sits on floor(S_t/N_t) or ceil(S_t/N_t) tickets, S_t = sum_j m_j c_jt. A volunteer's lottery
 probability (tickets holding them / M) is therefore within (type deviation + 1/M) of the exact one.
 
+Memory: a lottery keeps, per ticket, the index of its composition and its k members (one int32
+M x k array, 4·M·k bytes), never an M x T matrix or Python tuples; M·k is capped at
+MAX_TICKET_SEATS (8 MB of members), so the app's largest lottery stays small on any pool.
+
 Verifiable draw: the seed may come from numbers of a public draw,
     seed = first 8 bytes, big-endian, of SHA-256("n1,n2,...,nr")   (integers in decimal, no spaces),
 the ticket for a seed is `numpy.random.default_rng(seed).integers(1, M + 1)`, and a commitment
@@ -36,6 +40,7 @@ from .model import Instance, TypeSpace
 from .selection import SelectionResult
 
 DEFAULT_TICKETS = 1000
+MAX_TICKET_SEATS = 2_000_000  # M x k at most: the members array then holds 8 MB
 # Seconds for the optional rounding integer program after the exchange search; 0 (default) skips it.
 # The exchange search is bounded by counts, not by the clock, so the ticket table depends only on the
 # distribution, M and the seed (replay rebuilds it); a time-limited IP would make it machine-dependent.
@@ -57,17 +62,27 @@ class ReplayMismatch(SortitionError):
 
 @dataclass
 class TransparentLottery:
-    """M tickets, ticket number m (1..M) being the panel `tickets[m - 1]` (sorted pool rows)."""
+    """M tickets, ticket number m (1..M) being the panel `ticket_members[m - 1]` (sorted pool rows)."""
 
     distribution: Distribution
     M: int
     seed: int
     tickets_per_composition: np.ndarray  # P: m_j, summing to M
-    ticket_compositions: np.ndarray  # M x T: the composition of each ticket
-    tickets: list[tuple[int, ...]]  # M panels, sorted pool row indices
+    ticket_composition_index: np.ndarray  # M: row of distribution.compositions each ticket has
+    ticket_members: np.ndarray  # M x k int32: the volunteers of each ticket, sorted pool rows
     exact_marginals: np.ndarray  # n: the distribution's selection probabilities
     lottery_marginals: np.ndarray  # n: tickets holding the volunteer / M
     info: dict = field(default_factory=dict)
+
+    @property
+    def ticket_compositions(self) -> np.ndarray:
+        """M x T: the composition of each ticket (built on demand: M·T numbers)."""
+        return self.distribution.compositions[self.ticket_composition_index]
+
+    @property
+    def tickets(self) -> list[tuple[int, ...]]:
+        """The M panels as tuples of sorted pool rows (built on demand from ticket_members)."""
+        return [tuple(panel) for panel in self.ticket_members.tolist()]
 
     @property
     def deviations(self) -> np.ndarray:
@@ -89,7 +104,7 @@ class TransparentLottery:
         """The panel of ticket `number` (1..M)."""
         if not 1 <= int(number) <= self.M:
             raise ValueError(f"ticket numbers run from 1 to {self.M}, not {number}")
-        return list(self.tickets[int(number) - 1])
+        return self.ticket_members[int(number) - 1].tolist()
 
     def ticket_for_seed(self, seed: int) -> int:
         """The ticket a seed draws: default_rng(seed).integers(1, M + 1)."""
@@ -99,6 +114,11 @@ class TransparentLottery:
         """(ticket number, panel) drawn with `seed`; the same seed always gives the same ticket."""
         number = self.ticket_for_seed(seed)
         return number, self.draw_ticket(number)
+
+
+def max_tickets(k: int) -> int:
+    """The most tickets a lottery of panels of k may have: M x k <= MAX_TICKET_SEATS."""
+    return max(1, MAX_TICKET_SEATS // max(int(k), 1))
 
 
 def ticket_for_seed(seed: int, M: int) -> int:
@@ -249,30 +269,33 @@ def _integer_program(D0: np.ndarray, W: np.ndarray, remaining: int, start: np.nd
     return chosen, status == mip.OptimizationStatus.OPTIMAL
 
 
-def deal_round_robin(types: TypeSpace, ticket_compositions: np.ndarray, rng: np.random.Generator) -> list[tuple[int, ...]]:
-    """Turn ticket compositions into panels: each type's seats go round-robin over a seeded
-    permutation of its members, so members of a type sit on equally many tickets (+-1).
+def deal_round_robin(types: TypeSpace, compositions: np.ndarray, ticket_composition_index: np.ndarray,
+                     rng: np.random.Generator) -> np.ndarray:
+    """Turn tickets (ticket i has composition compositions[ticket_composition_index[i]]) into panels:
+    each type's seats go round-robin over a seeded permutation of its members, so members of a type
+    sit on equally many tickets (+-1). Returns the M x k int32 array of members, sorted per ticket.
 
     The s-th seat of type t (counting over the tickets in order, from 0) goes to member
     permutation_t[s mod N_t]; no member sits twice on a ticket since c_jt <= N_t."""
     permutations = [rng.permutation(m) for m in types.members]
-    M = len(ticket_compositions)
+    M = len(ticket_composition_index)
     ticket_parts, member_parts = [], []
-    for t in np.flatnonzero(ticket_compositions.sum(axis=0)):
-        seats = ticket_compositions[:, t]
-        ticket_parts.append(np.repeat(np.arange(M), seats))
-        member_parts.append(permutations[t][np.arange(int(seats.sum())) % len(permutations[t])])
+    for t in np.flatnonzero(compositions.sum(axis=0)):
+        seats = compositions[ticket_composition_index, t]  # M numbers, one type at a time
+        if not seats.any():
+            continue
+        ticket_parts.append(np.repeat(np.arange(M, dtype=np.int32), seats))
+        member_parts.append(permutations[t][np.arange(int(seats.sum())) % len(permutations[t])].astype(np.int32))
     if not ticket_parts:
-        return [() for _ in range(M)]
+        return np.zeros((M, 0), dtype=np.int32)
     ticket, member = np.concatenate(ticket_parts), np.concatenate(member_parts)
     order = np.lexsort((member, ticket))
-    ticket, member = ticket[order], member[order]
-    bounds = np.searchsorted(ticket, np.arange(M + 1))
-    members = member.tolist()
-    return [tuple(members[bounds[m]:bounds[m + 1]]) for m in range(M)]
+    if len(order) != M * types.k:
+        raise SolverError("internal error: the tickets do not hold k seats each")
+    return member[order].reshape(M, types.k)
 
 
-def verify_tickets(types: TypeSpace, tickets: Sequence[Sequence[int]], compositions: np.ndarray) -> None:
+def verify_tickets(types: TypeSpace, tickets: Iterable[Sequence[int]], compositions: Iterable[np.ndarray]) -> None:
     """Raise unless every ticket is k distinct volunteers meeting every quota, as its composition says."""
     for number, (panel, comp) in enumerate(zip(tickets, compositions), start=1):
         if len(set(panel)) != types.k or len(panel) != types.k:
@@ -295,23 +318,28 @@ def transparent_lottery(source: Distribution | SelectionResult, M: int = DEFAULT
     if int(M) < 1:
         raise ValueError("a lottery needs at least one ticket")
     dist = _as_distribution(source)
+    k = dist.types.k
+    if int(M) > max_tickets(k):
+        raise InputError([Problem(
+            f"{int(M):,} tickets of {k} seats hold {int(M) * k:,} ticket seats, more than the "
+            f"{MAX_TICKET_SEATS:,} a lottery may hold (the ticket table must fit in memory)",
+            f"Use at most {max_tickets(k):,} tickets for a panel of {k}.")])
     dist.verify()
     M = int(M)
     rng = np.random.default_rng(seed)
     counts, info = round_to_tickets(dist, M, rng, time_limit)
     order = np.repeat(np.arange(len(counts)), counts)
-    ticket_compositions = dist.compositions[order]
-    tickets = deal_round_robin(dist.types, ticket_compositions, rng)
-    verify_tickets(dist.types, tickets, ticket_compositions)
+    members = deal_round_robin(dist.types, dist.compositions, order, rng)
+    verify_tickets(dist.types, members, (dist.compositions[j] for j in order))
     n = len(dist.types.of_volunteer)
-    held = np.bincount(np.fromiter((i for panel in tickets for i in panel), dtype=np.int64), minlength=n)
+    held = np.bincount(members.ravel(), minlength=n)
     return TransparentLottery(
         distribution=dist,
         M=M,
         seed=int(seed),
         tickets_per_composition=counts,
-        ticket_compositions=ticket_compositions,
-        tickets=tickets,
+        ticket_composition_index=order,
+        ticket_members=members,
         exact_marginals=dist.marginals(),
         lottery_marginals=held / M,
         info=info,

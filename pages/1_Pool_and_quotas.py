@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import InputError
+from core.io.export import csv_safe
 from core.quota_editing import proportional, quota_table, quotas_from_table, rescaled
 from core.scenarios import (
     Scenario,
@@ -16,6 +17,7 @@ from core.scenarios import (
 from core.summary import category_overview
 from ui import charts, design, state
 from ui.checks import problems_for, report_for
+from ui.escape import md
 from ui.layout import (
     name_columns,
     narrowed,
@@ -82,10 +84,10 @@ else:
         if report.impossible:
             show_problems(report.impossible, title=report.message)
         else:
-            st.error(report.message, icon=":material/block:")
+            st.error(md(report.message), icon=":material/block:")
     if report.repair is not None:
         st.markdown(f"**Smallest repair** (moves bounds by {report.repair.total} seat(s) in total):")
-        st.markdown("\n".join(f"- {c}".replace("->", "→") for c in report.repair.changes))
+        st.markdown("\n".join(f"- {md(str(c).replace('->', '→'))}" for c in report.repair.changes))
         if st.button("Apply this repair", type="primary"):
             state.set_instance(report.repair.apply(instance))
             st.rerun()
@@ -154,7 +156,7 @@ with keep_column:
     if save_column.button("Save", help="Keep the current quotas and k under this name."):
         name = name.strip() or f"scenario {len(saved) + 1}"
         saved[name] = Scenario.of(name, instance)
-        st.toast(f"Saved scenario “{name}”.")
+        st.toast(f"Saved scenario “{md(name)}”.")
     if saved:
         pick_column, use_column = st.columns([3, 1], vertical_alignment="bottom")
         pick = pick_column.selectbox("Saved scenarios", list(saved))
@@ -166,7 +168,7 @@ with files_column:
     download_json.download_button("Download scenarios (JSON)", scenarios_to_json(list(saved.values())),
                                   file_name="scenarios.json", mime="application/json", disabled=not saved,
                                   width="stretch")
-    download_csv.download_button("Download current quotas (CSV)", quota_file_table(instance).to_csv(index=False),
+    download_csv.download_button("Download current quotas (CSV)", csv_safe(quota_file_table(instance)),
                                  file_name="quotas.csv", mime="text/csv", width="stretch",
                                  help="A quota file the Home page can load again, with population shares.")
     upload = st.file_uploader("Import scenarios (JSON)", type=["json"])

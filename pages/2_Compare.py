@@ -12,10 +12,12 @@ from core.compare import (
     seats_table,
     volunteer_table,
 )
+from core.io.export import csv_safe
 from core.views.compare_plan import default_choice, slow_note
 from ui import charts, design, state
 from ui.algorithms import DESCRIPTIONS, available, runnable
 from ui.checks import report_for
+from ui.escape import md
 from ui.compare_run import (
     DIVERSIMAX_DEFAULT_SECONDS,
     POLL_SECONDS,
@@ -231,7 +233,7 @@ st.subheader("Every volunteer")
 volunteers = volunteer_table(instance, shown)
 filters = st.columns(len(instance.categories) + 1)
 search = filters[0].text_input("Id contains")
-chosen_values = {cat: filters[i + 1].multiselect(cat, instance.values(cat), key=f"filter_{cat}", placeholder="all")
+chosen_values = {cat: filters[i + 1].multiselect(md(cat), instance.values(cat), key=f"filter_{cat}", placeholder="all")
                  for i, cat in enumerate(instance.categories)}
 visible = filter_volunteers(volunteers, chosen_values, search)
 st.caption(f"{len(visible):,} of {len(volunteers):,} volunteers. The id stays in view when the table scrolls sideways.")
@@ -244,8 +246,8 @@ st.dataframe(visible_shown, hide_index=True, width="stretch", height=table_heigh
              column_order=["id", *shown, *[c for c in visible_shown.columns if c != "id" and c not in shown]])
 
 downloads = st.columns(4)
-downloads[0].download_button("Comparison table (CSV)", table.to_csv(index=False), "comparison.csv", "text/csv")
-downloads[1].download_button("Sorted probabilities (CSV)", allocation_curves(instance, shown).to_csv(index=False),
+downloads[0].download_button("Comparison table (CSV)", csv_safe(table), "comparison.csv", "text/csv")
+downloads[1].download_button("Sorted probabilities (CSV)", csv_safe(allocation_curves(instance, shown)),
                              "allocation_curves.csv", "text/csv")
-downloads[2].download_button("Expected seats (CSV)", seats.to_csv(index=False), "expected_seats.csv", "text/csv")
-downloads[3].download_button("Volunteers (CSV)", volunteers.to_csv(index=False), "volunteers.csv", "text/csv")
+downloads[2].download_button("Expected seats (CSV)", csv_safe(seats), "expected_seats.csv", "text/csv")
+downloads[3].download_button("Volunteers (CSV)", csv_safe(volunteers), "volunteers.csv", "text/csv")

@@ -8,9 +8,12 @@ import secrets
 import streamlit as st
 
 from core.errors import InputError, Problem
+from core.io.export import csv_safe
 from core.lottery import (
+    MAX_TICKET_SEATS,
     audit_record,
     commitment,
+    max_tickets,
     seed_from_public_numbers,
     ticket_table,
 )
@@ -49,8 +52,11 @@ controls = st.columns([2, 1, 1], vertical_alignment="bottom")
 default = names.index("leximin") if "leximin" in names else 0
 algorithm = controls[0].selectbox("Distribution", names, index=default,
                                   help="Results computed on the Compare page for the current quotas.")
-M = int(controls[1].number_input("Tickets M", min_value=1, max_value=100_000, value=1000, step=100,
-                                 help="More tickets follow the exact probabilities more closely."))
+most_tickets = max_tickets(instance.k)  # M x k ticket seats are capped so the table fits in memory
+M = int(controls[1].number_input("Tickets M", min_value=1, max_value=most_tickets, value=min(1000, most_tickets),
+                                 step=100, help="More tickets follow the exact probabilities more closely. At most "
+                                 f"{most_tickets:,} for a panel of {instance.k}: tickets × panel size is capped at "
+                                 f"{MAX_TICKET_SEATS:,} seats so every visitor's ticket table fits in memory."))
 result = with_distribution[algorithm]
 result_seed = state.result_seed(algorithm) or 0
 options = options_for(algorithm, state.extras())
@@ -79,8 +85,9 @@ with st.expander("Each volunteer's exact and lottery probability"):
     volunteers = lottery_volunteers(instance, lottery)
     st.dataframe(volunteers, hide_index=True, width="stretch", height=320,
                  column_config=share_columns("exact probability", "lottery probability"))
-tickets = ticket_table(instance, lottery)
-st.download_button("Ticket table (CSV)", tickets.to_csv(index=False), f"tickets_{algorithm}_{M}.csv", "text/csv")
+# built only when clicked: M x k ids (16 MB at the cap) are not rebuilt and held on every rerun
+st.download_button("Ticket table (CSV)", lambda: csv_safe(ticket_table(instance, lottery)),
+                   f"tickets_{algorithm}_{M}.csv", "text/csv")
 
 # ---- the draw ------------------------------------------------------------------------------------
 st.subheader("Draw")
@@ -140,9 +147,9 @@ if draw is not None:
                                 "quota": st.column_config.TextColumn(width=80),
                                 "within quota": st.column_config.CheckboxColumn("within quota", width=100)})
     files = st.columns(3)
-    files[0].download_button("Selected panel (CSV)", selected.to_csv(index=False), "selected.csv", "text/csv",
+    files[0].download_button("Selected panel (CSV)", csv_safe(selected), "selected.csv", "text/csv",
                              key="download_selected")
-    files[1].download_button(f"Remaining {len(remaining):,} volunteers (CSV)", remaining.to_csv(index=False),
+    files[1].download_button(f"Remaining {len(remaining):,} volunteers (CSV)", csv_safe(remaining),
                              "remaining.csv", "text/csv", key="download_remaining")
     files[2].download_button("Audit record (JSON)", json.dumps(draw["record"], indent=2), "audit_record.json",
                              "application/json", key="download_audit")

@@ -13,9 +13,11 @@ from core.intersection_views import (
     left_out_probability,
     summary_table,
 )
+from core.io.export import csv_safe
 from ui import state
 from ui.algorithms import APP_OPTIONS, available
 from ui.checks import report_for
+from ui.escape import md_join
 from ui.intersections_charts import (
     LEGACY_DRAWS,
     drawn_panels,
@@ -220,7 +222,7 @@ chosen_name = " × ".join(categories)
 this = per_table[per_table["table"] == chosen_name]
 if this.empty:  # the categories were picked in another order than the tables list them
     this = per_table[per_table["table"].map(lambda t: set(t.split(" × ")) == set(categories))]
-st.caption(f"The table above ({' × '.join(categories)}) for every algorithm; every table in the expander below.")
+st.caption(f"The table above ({md_join(categories, ' × ')}) for every algorithm; every table in the expander below.")
 number_config = {"Gini": st.column_config.NumberColumn(format="%.3f"),
                  "expected empty cells": st.column_config.NumberColumn(format="%.2f"),
                  "never filled": st.column_config.NumberColumn(format="%d")}
@@ -232,5 +234,5 @@ with st.expander(f"Every table ({per_table['table'].nunique()} tables)"):
     st.dataframe(wide.reset_index().round(3), hide_index=True, width="stretch",
                  height=table_height(len(wide), 480))
 downloads = st.columns(2)
-downloads[0].download_button("Metrics per table (CSV)", per_table.to_csv(index=False), "intersections.csv", "text/csv")
-downloads[1].download_button("Cells of this table (CSV)", frame.to_csv(index=False), "cells.csv", "text/csv")
+downloads[0].download_button("Metrics per table (CSV)", csv_safe(per_table), "intersections.csv", "text/csv")
+downloads[1].download_button("Cells of this table (CSV)", csv_safe(frame), "cells.csv", "text/csv")

@@ -20,8 +20,10 @@ from core.endtoend_views import (
     seats_against_population,
     simulation_summary,
 )
+from core.io.export import csv_safe
 from ui import charts, state
 from ui.algorithms import available
+from ui.escape import md_join
 from ui.endtoend_charts import (
     beta_chart,
     progress_fraction,
@@ -66,7 +68,7 @@ with left:
     else:
         background = extras["background"]
     if background is not None:
-        st.caption(f"{len(background):,} people; columns: {', '.join(map(str, background.columns))}.")
+        st.caption(f"{len(background):,} people; columns: {md_join(background.columns)}.")
     weight_choice = st.selectbox("Survey weights", ["(none: every row counts once)"]
                                  + ([str(c) for c in background.columns] if background is not None else []),
                                  key="e2e_weights")
@@ -280,5 +282,5 @@ with st.expander("Every population type"):
     st.altair_chart(type_scatter(ratio_by_type(model, runs)), width="stretch")
     st.caption("Each dot is a type of person; its size is how many people have it. endtoend keeps the dots near 1 "
                "whatever their participation q; the others give rare volunteers (small q) less than their share.")
-st.download_button("End-to-end chances per type (CSV)", ratio_by_type(model, runs).to_csv(index=False),
+st.download_button("End-to-end chances per type (CSV)", csv_safe(ratio_by_type(model, runs)),
                    "end_to_end.csv", "text/csv")

@@ -30,6 +30,7 @@ from core.classroom import (
 )
 from core.examples import load_example
 from ui import design, state
+from ui.escape import md, md_join
 from ui.layout import page_setup, percent, share_columns
 from ui.messages import show_error
 
@@ -170,7 +171,7 @@ reasons: dict[str, list[str]] = {}
 for key, reason in report.unavailable.items():
     reasons.setdefault(reason, []).append(f"**{LABELS[key]}**")
 for reason, names in reasons.items():  # one box per reason, not one per algorithm
-    st.info(f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} not shown: {reason}.")
+    st.info(f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} not shown: {md(reason)}.")
 
 fair = instance.k / instance.n
 
@@ -191,10 +192,13 @@ def panel_chart(frame: pd.DataFrame) -> alt.Chart:
 
 def person_chart(frame: pd.DataFrame) -> alt.LayerChart:
     """Bars: each volunteer's selection probability, with a line at the equal share k/n."""
-    bars = alt.Chart(frame).mark_bar(color="#6c8ebf").encode(
+    # category names come from the pool: as Vega-Lite fields, ':', '.' and '[' in them would be syntax
+    fields = {category: f"category {i}" for i, category in enumerate(instance.categories)}
+    bars = alt.Chart(frame.rename(columns=fields)).mark_bar(color="#6c8ebf").encode(
         x=alt.X("name:N", title=None, sort=list(instance.ids)),
         y=alt.Y("probability:Q", title="selection probability", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-        tooltip=["name", *instance.categories, alt.Tooltip("probability:Q", format=".1%")],
+        tooltip=["name", *(alt.Tooltip(f"{field}:N", title=category) for category, field in fields.items()),
+                 alt.Tooltip("probability:Q", format=".1%")],
     )
     rule = alt.Chart(pd.DataFrame({"fair": [fair]})).mark_rule(color="#b5627a", strokeDash=[4, 3]).encode(
         y="fair:Q", tooltip=[alt.Tooltip("fair:Q", title="k/n", format=".1%")])
@@ -203,7 +207,7 @@ def person_chart(frame: pd.DataFrame) -> alt.LayerChart:
 
 for key, spread in report.spreads.items():
     st.markdown(f"#### {spread.label}")
-    st.markdown(spread.reading)
+    st.markdown(md(spread.reading))  # names volunteers and values
     charts = st.columns([3, 2])
     charts[0].altair_chart(panel_chart(panel_frame(table, spread)), width="stretch")
     charts[1].altair_chart(person_chart(person_frame(instance, [spread])), width="stretch")
@@ -238,13 +242,13 @@ with legacy_tab:
                 st.markdown("Before the first pick: everyone is in the pool.")
             else:
                 current = trace.steps[step - 1]
-                st.markdown(f"**Step {step} of {len(trace.steps)}** (attempt {current.attempt}): {current.text}")
+                st.markdown(f"**Step {step} of {len(trace.steps)}** (attempt {current.attempt}): {md(current.text)}")
                 if len(current.ratios):
                     st.dataframe(current.ratios, hide_index=True, width="stretch",
                                  column_config={"ratio": st.column_config.NumberColumn(format="%.3f")})
             st.dataframe(pool_status(instance, trace, step), hide_index=True, width="stretch")
             if step == len(trace.steps):
-                names = ", ".join(instance.ids[i] for i in trace.panel)
+                names = md_join(instance.ids[i] for i in trace.panel)
                 st.success(f"Final panel after {trace.attempts} attempt(s): {names}. It meets every quota.")
 
 with leximin_tab:
@@ -263,7 +267,7 @@ with leximin_tab:
             count = len(stages.stages)
             upto = st.slider("Stage", 1, count, 1, key=f"classroom_stage_{instance.fingerprint()[:8]}") if count > 1 else 1
             for stage in stages.stages[:upto]:
-                st.markdown("- " + stage_text(instance, stage, stages.stages[:stage.number - 1]))
+                st.markdown("- " + md(stage_text(instance, stage, stages.stages[:stage.number - 1])))
             fixed = np.full(instance.n, np.nan)
             stage_of = np.zeros(instance.n, dtype=int)
             for stage in stages.stages[:upto]:

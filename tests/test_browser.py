@@ -270,6 +270,9 @@ def test_workbench_in_a_browser(app_url):
             download = download_info.value
             target = ARTIFACTS / "selected.csv"
             download.save_as(target)
+            with page.expect_download() as tickets_info:  # built only on the click (a callable)
+                page.get_by_role("button", name="Ticket table (CSV)").click()
+            ticket_rows = tickets_info.value.path().read_text(encoding="utf-8").splitlines()
             screenshot(page, "4_lottery")
 
             # Compare again: a long run (Diversimax with a 120 s limit) responds to Stop within 2 s
@@ -297,6 +300,7 @@ def test_workbench_in_a_browser(app_url):
         finally:
             browser.close()
 
+    assert ticket_rows[0] == "ticket,volunteers" and len(ticket_rows) == 1 + 1000  # the page's default M
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert len(rows) == PANEL_SIZE
     assert len({row["id"] for row in rows}) == PANEL_SIZE
@@ -347,3 +351,49 @@ def test_every_page_fits_1400_px(app_url, example):
         finally:
             browser.close()
     assert not cut_off, f"tables cut off at {WIDTH} px with {example}: {cut_off}"
+
+
+def test_hostile_names_fetch_nothing_in_a_browser(app_url):
+    """A pool whose ids, values, category names and file names hold Markdown images, links and HTML:
+    on Home, Pool and quotas and Classroom the browser requests no address outside the app."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.hostile_files import POOL_NAME, QUOTAS_NAME, K, hostile_files
+
+    pool, quotas = hostile_files()
+    outside: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.set_default_timeout(60_000)
+        # Streamlit itself fetches the Material page icons (favicons) from Google's font server
+        own = (app_url, "data:", "blob:", "https://fonts.gstatic.com/s/i/short-term/release/materialsymbols")
+        page.on("request", lambda request: None if request.url.startswith(own) else outside.append(request.url))
+        try:
+            page.goto(app_url)
+            page.get_by_text("Sortition workbench", exact=True).first.wait_for()
+            wait_idle(page)
+            uploads = page.locator('[data-testid="stFileUploader"] input[type="file"]')
+            uploads.nth(0).set_input_files(files=[{"name": POOL_NAME, "mimeType": "text/csv", "buffer": pool}])
+            uploads.nth(1).set_input_files(files=[{"name": QUOTAS_NAME, "mimeType": "text/csv", "buffer": quotas}])
+            page.wait_for_function("""() => document.querySelectorAll('[data-testid="stFileChipName"]').length >= 2
+                && !document.querySelector('[data-testid="stFileChipIconSpinner"]')""")  # both uploads done
+            wait_idle(page)
+            page.get_by_label("Panel size k").fill(str(K))
+            page.get_by_label("Panel size k").press("Enter")
+            wait_idle(page)
+            page.get_by_role("button", name="Load uploaded files").click()
+            loaded = page.get_by_text("Loaded: pool")
+            loaded.wait_for()  # shown literally (autolinks broken by invisible word joiners)
+            assert loaded.inner_text().replace("\u2060", "") == f"Loaded: {POOL_NAME} + {QUOTAS_NAME}"
+            assert_no_exception(page, "Home with a hostile pool")
+            for label in ("Pool and quotas", "Classroom"):
+                open_page(page, label)
+                assert_no_exception(page, f"{label} with a hostile pool")
+            page.get_by_text("Final panel after").wait_for()
+            page.wait_for_timeout(1500)  # let any image the page would load start loading
+            screenshot(page, "hostile_classroom")
+            assert page.locator("main img[src*='127.0.0.1:9'], main a[href*='127.0.0.1:9']").count() == 0
+        finally:
+            browser.close()
+    assert outside == [], f"the browser requested addresses outside the app: {outside}"

@@ -240,8 +240,8 @@ def test_a_run_whose_visitor_has_gone_stops_by_itself(monkeypatch):
     monkeypatch.setattr(ui.solve, "run", endless)
     instance = load_example("classroom")[0]
     visitor_here = [True]
-    item = ui.solve.AlgorithmRun("maximin", "key-not-cached", {}, 1.0)
-    compare_run = ui.solve.CompareRun(instance, 1, [item], ui.solve.ResultStore(), alive=lambda: visitor_here[0]).start()
+    item = ui.solve.AlgorithmRun("maximin", "key-not-cached", {}, 1.0, ui.solve.ResultStore())
+    compare_run = ui.solve.CompareRun(instance, 1, [item], alive=lambda: visitor_here[0]).start()
     until_true = time.monotonic() + 30
     while item.status != "running":
         assert time.monotonic() < until_true

@@ -20,7 +20,8 @@ from core.model import Instance
 from core.selection import SelectionResult, run
 from ui import state
 from ui.algorithms import options_for, options_record
-from ui.messages import _markdown_safe, show_error
+from ui.escape import md
+from ui.messages import show_error
 
 
 def upload_hashes(pool_name: str, pool_bytes: bytes, quotas_name: str, quota_bytes: bytes) -> dict[str, dict[str, str]]:
@@ -76,6 +77,6 @@ def verify_section(instance: Instance) -> None:
         show_error(error, "Verifying the record")
         return
     if outcome.reproduced:
-        st.success(_markdown_safe(outcome.message[:1].upper() + outcome.message[1:]) + ".", icon=":material/verified:")
+        st.success(md(outcome.message[:1].upper() + outcome.message[1:]) + ".", icon=":material/verified:")
     else:
-        st.error(f"Does not reproduce: {_markdown_safe(outcome.message)}.", icon=":material/block:")
+        st.error(f"Does not reproduce: {md(outcome.message)}.", icon=":material/block:")

@@ -112,7 +112,7 @@ BUILDERS = {
 }
 
 
-@st.cache_resource(show_spinner=False, max_entries=256)
+@st.cache_resource(show_spinner=False, max_entries=64, ttl=3600)
 def cached(name: str, data: pd.DataFrame, *args) -> alt.TopLevelMixin:
     """The chart BUILDERS[name](data, *args), built once per distinct data and arguments.
 

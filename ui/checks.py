@@ -11,13 +11,13 @@ from core.quota_editing import edited_context
 from core.validation import check_quotas
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
 def feasibility(fingerprint: str, _instance: Instance) -> FeasibilityReport:
     """Whether some panel meets every quota, and the minimal repair (cached per fingerprint)."""
     return check(_instance)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
 def quota_problems(fingerprint: str, _instance: Instance) -> list[Problem]:
     """Problems with the instance's quotas and k, rows numbered as the quota table shows them."""
     return check_quotas(_instance, _instance.quotas, _instance.k, edited_context(len(_instance.quotas)))

@@ -46,13 +46,13 @@ def _draw(result: SelectionResult, count: int, seed: int) -> list[list[int]]:
     return result.draw(count, seed)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64, ttl=3600)
 def drawn_panels(key: str, count: int, seed: int, _result: SelectionResult) -> list[list[int]]:
     """`count` panels of a result drawn with `seed` (cached per result key)."""
     return _draw(_result, count, seed)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=16, ttl=3600)
 def table_metrics(key: str, _instance: Instance, _results: dict[str, SelectionResult],
                   _panels: dict[str, list[list[int]]], _background: pd.DataFrame | None) -> pd.DataFrame:
     """core.intersection_views.per_table_metrics for every 2- and 3-category table (cached per key)."""

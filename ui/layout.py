@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from . import state
+from .escape import md
 
 APP_TITLE = "Sortition workbench"
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +63,7 @@ def page_setup(title: str, icon: str = ":material/groups:") -> None:
             st.caption("No pool loaded yet.")
         else:
             edited = instance is not state.loaded_instance()
-            st.caption(f"**Pool:** {state.source()}  \n{instance.n:,} volunteers · panel of {instance.k}"
+            st.caption(f"**Pool:** {md(state.source())}  \n{instance.n:,} volunteers · panel of {instance.k}"
                        + ("  \n*quotas edited*" if edited else ""))
 
 

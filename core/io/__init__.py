@@ -1,1 +1,2 @@
-"""Reading what comes in: files (limits checked before parsing) and command-line numbers."""
+"""Reading what comes in and writing what goes out: files (limits checked before parsing),
+command-line numbers, and downloads safe to open in a spreadsheet."""
