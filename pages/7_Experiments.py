@@ -16,8 +16,10 @@ from core.experiments.views import (
     sweep_failures,
     sweep_figure,
 )
+from core.io.export import csv_safe
 from ui import state
 from ui.algorithms import available, options_for, runnable
+from ui.escape import md
 from ui.layout import page_setup, percent_table, table_height
 from ui.messages import show_error
 
@@ -91,7 +93,7 @@ experiment = st.session_state.get("experiment")
 if experiment is None:
     st.stop()
 table: pd.DataFrame = experiment["table"]
-st.subheader(f"Results: {experiment['name']}")
+st.subheader(f"Results: {md(experiment['name'])}")
 
 if experiment["kind"] == SWEEP:
     present = [f for f in SWEEP_FIGURES if f in table.columns]
@@ -131,5 +133,4 @@ else:
                  alt.Tooltip("population share:Q", format=".1%")])
     st.altair_chart(band + lines, width="stretch")
 
-download = table.to_csv(index=False).encode()
-st.download_button("Download the table (CSV)", download, file_name="experiment.csv", mime="text/csv")
+st.download_button("Download the table (CSV)", csv_safe(table), file_name="experiment.csv", mime="text/csv")

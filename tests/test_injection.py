@@ -34,6 +34,7 @@ from tests.hostile_files import (
     hostile_files,
     hostile_id,
 )
+from tests.test_app import wait_for_run
 from ui.escape import WORD_JOINER, md, md_join, unescape
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,6 +138,7 @@ def test_every_page_shows_hostile_names_literally():
     at.switch_page("pages/2_Compare.py").run()
     at.multiselect(key="compare_algorithms").set_value(["leximin", "legacy"]).run()
     next(b for b in at.button if b.label == "Run").click().run()
+    wait_for_run(at)  # the Compare page runs in the background
     compare = assert_nothing_renders(at, "Compare")
     assert md(GENDER) in compare and md(AGE) in compare  # the volunteer filters' labels
 
@@ -166,6 +168,9 @@ def test_every_page_shows_hostile_names_literally():
     assert "the loaded pool" in classroom
     names = [hostile_id(i, name) for i, (name, _, _) in enumerate(PEOPLE)]
     assert any(md(name) in classroom for name in names), "the readings name volunteers, escaped"
+    step = next(s for s in at.slider if s.label == "Step")  # the greedy steps start at the first one
+    step.set_value(step.max).run()
+    classroom = joined(assert_nothing_renders(at, "Classroom, last step"))
     assert "Final panel after" in classroom and unescape(classroom).count(BOLD) >= 1
 
 

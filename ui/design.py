@@ -30,11 +30,13 @@ from core.design.unquoted import (
     unquoted_table,
 )
 from core.errors import InputError
+from core.io.export import csv_safe
 from core.metrics import expected_seats, probability_metrics
 from core.model import Instance
 from core.selection import SelectionResult
 from ui.algorithms import options_for
 from ui.charts import algorithm_colors
+from ui.escape import md
 from ui.messages import show_error, show_problems
 from ui.solve import run_cached
 
@@ -102,7 +104,7 @@ def misreport_section(instance: Instance, shown: dict[str, SelectionResult], see
         if found is not None:
             frame = pd.DataFrame([{"misreport": f"{m.category} = {m.value}", "probability": m.probability,
                                    "gain": m.probability - found.truthful} for m in found.misreports])
-            st.markdown(f"**{volunteer}** as reported: {found.truthful:.2%}; largest gain from one misreport "
+            st.markdown(f"**{md(volunteer)}** as reported: {found.truthful:.2%}; largest gain from one misreport "
                         f"{found.largest_gain:.2%}.")
             bars = alt.Chart(frame).mark_bar(color="#6c8ebf").encode(
                 y=alt.Y("misreport:N", title=None, sort=None), x=alt.X("probability:Q", axis=alt.Axis(format="%"),
@@ -219,7 +221,7 @@ def unquoted_section(instance: Instance, shown: dict[str, SelectionResult]) -> N
                  hide_index=True, width="stretch", column_config={
                      "largest |seats − pool share × k|": st.column_config.NumberColumn(format="%.2f"),
                      "largest |seats − population share × k|": st.column_config.NumberColumn(format="%.2f")})
-    st.download_button("Groups no quota names (CSV)", table.to_csv(index=False), "unquoted_groups.csv", "text/csv")
+    st.download_button("Groups no quota names (CSV)", csv_safe(table), "unquoted_groups.csv", "text/csv")
 
 
 def unquoted_chart(table: pd.DataFrame, column: str, algorithms: list[str]) -> alt.LayerChart:

@@ -8,6 +8,7 @@ import streamlit as st
 from core.analysis.households import HouseholdSummary, household_summary
 from core.analysis.never_selectable import NeverSelectable, never_selectable
 from core.model import Instance
+from ui.escape import md
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -25,10 +26,11 @@ def show_pool_notes(instance: Instance, feasible: bool) -> None:
     fingerprint = instance.fingerprint()
     households = _households(fingerprint, instance)
     if households is not None:
-        st.caption(households.describe()[0].upper() + households.describe()[1:])
+        text = households.describe()  # names household columns: the person's own text
+        st.caption(md(text[0].upper() + text[1:]))
     if not feasible:
         return
     never = _never(fingerprint, instance)
     if never is not None and never.count:
-        st.warning(never.describe() + " Their selection probability is 0 under every algorithm; "
+        st.warning(md(never.describe()) + " Their selection probability is 0 under every algorithm; "
                    "loosen the quotas named if they should have a chance.", icon=":material/person_off:")

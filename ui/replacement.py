@@ -22,8 +22,10 @@ from core.after.views import (
     reserve_table,
     updated_files,
 )
+from core.io.export import csv_safe
 from core.model import Instance
 from ui.algorithms import options_record
+from ui.escape import md, md_join
 from ui.layout import share_columns, table_height
 from ui.messages import show_error
 
@@ -39,7 +41,7 @@ def _show_no_completion(error: ReplacementInfeasible) -> None:
              "to a panel meeting every quota.")]
     if error.repair is not None:
         lines.append("Smallest change of quotas that makes a completion possible:")
-        lines += [f"- {change}" for change in error.repair.changes]
+        lines += [f"- {md(str(change))}" for change in error.repair.changes]
     st.error("\n".join(lines), icon=":material/block:")
 
 
@@ -82,7 +84,7 @@ def after_the_draw(instance: Instance, draw: dict, options: dict[str, Any]) -> N
 
 
 def _show_replacements(instance: Instance, outcome, record: dict) -> None:
-    names = ", ".join(instance.ids[i] for i in outcome.replacement_rows) or "nobody (no one declined)"
+    names = md_join(instance.ids[i] for i in outcome.replacement_rows) or "nobody (no one declined)"
     st.success(f"Seed **{outcome.seed}** drew {len(outcome.replacement_rows)} replacement(s): {names}.",
                icon=":material/person_add:")
     selected, remaining = updated_files(instance, outcome)
@@ -96,9 +98,9 @@ def _show_replacements(instance: Instance, outcome, record: dict) -> None:
         st.dataframe(chances, hide_index=True, width="stretch", height=table_height(len(chances), 480),
                      column_config=share_columns("replacement probability"))
     files = st.columns(3)
-    files[0].download_button("Updated selected (CSV)", selected.to_csv(index=False), "selected_updated.csv",
+    files[0].download_button("Updated selected (CSV)", csv_safe(selected), "selected_updated.csv",
                              "text/csv", key="download_selected_updated")
-    files[1].download_button(f"Updated remaining {len(remaining):,} (CSV)", remaining.to_csv(index=False),
+    files[1].download_button(f"Updated remaining {len(remaining):,} (CSV)", csv_safe(remaining),
                              "remaining_updated.csv", "text/csv", key="download_remaining_updated")
     files[2].download_button("Replacement audit record (JSON)", json.dumps(record, indent=2),
                              "replacement_audit_record.json", "application/json", key="download_replacement_audit")
@@ -145,5 +147,5 @@ def _reserve_section(instance: Instance, draw: dict, key: str, panel: list[int])
     table = reserve_table(instance, reserve.optimised.rows)
     st.dataframe(table, hide_index=True, width="stretch", height=table_height(len(table), 400))
     st.dataframe(reserve_summary(reserve), hide_index=True, width="stretch")
-    st.download_button("Reserve list (CSV)", table.to_csv(index=False), "reserve_list.csv", "text/csv",
+    st.download_button("Reserve list (CSV)", csv_safe(table), "reserve_list.csv", "text/csv",
                        key="download_reserve")

@@ -7,6 +7,7 @@ import streamlit as st
 from core.model import Instance
 from core.views.what_if import WhatIf, change_note, what_if
 from ui import state
+from ui.escape import md
 
 CONFIRMING = ("leximin", "maximin")  # exact runs whose lowest probability confirms the bound
 
@@ -57,10 +58,10 @@ def show_what_if(instance: Instance) -> None:
                  + (f" {change_note(previous, view.best_minimum).capitalize()}." if previous is not None else "")]
         if view.holding_down:
             lines.append("Held down by the volunteers with "
-                         + ", ".join(f"**{value}**" for value, _ in view.holding_down) + ".")
+                         + ", ".join(f"**{md(value)}**" for value, _ in view.holding_down) + ".")
         for price in view.prices[:3]:
             move = f"max {price.value} → {price.value + 1}" if price.bound == "max" else f"min {price.value} → {price.value - 1}"
-            lines.append(f"{price.label}: {move} would raise it by about {100 * price.gain:.2f} points.")
+            lines.append(f"{md(price.label)}: {move} would raise it by about {100 * price.gain:.2f} points.")
         if view.shut_out:
             lines.append(f"{view.shut_out} volunteer(s) hold a value whose max is 0: their chance is 0, "
                          "left out of this figure.")
