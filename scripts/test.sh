@@ -18,4 +18,7 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
+# Style is held by a tool, not by review: lint and import order (settings in pyproject.toml).
+python -m ruff check .
+
 exec python -m pytest "$@"

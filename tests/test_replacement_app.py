@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from test_app import (
+from tests.test_app import (
     LOTTERY,
     app,
     assert_clean,
