@@ -398,7 +398,7 @@ def type_labels(instance: Instance, types: TypeSpace) -> list[str]:
 
 def distribution_table(instance: Instance, distribution: Distribution) -> pd.DataFrame:
     """One row per composition: probability, number of panels it stands for, seats per type."""
-    from .enumeration import panels_per_composition
+    from .algorithms.enumeration import panels_per_composition
 
     labels = type_labels(instance, distribution.types)
     table = pd.DataFrame(distribution.compositions, columns=labels)

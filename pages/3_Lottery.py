@@ -17,9 +17,9 @@ from core.lottery import (
     seed_from_public_numbers,
     ticket_table,
 )
-from core.lottery_view import lottery_volunteers, selected_and_remaining
-from core.metrics import panel_seats, seat_report
-from core.validation import parse_whole_number
+from core.views.lottery import lottery_volunteers, selected_and_remaining
+from core.analysis.metrics import panel_seats, seat_report
+from core.io.validation import parse_whole_number
 from ui import state
 from ui.algorithms import options_for, options_record
 from ui.audit import verify_section

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.classroom import (
+from core.views.classroom import (
     ALGORITHMS,
     LABELS,
     MAX_K,
@@ -28,7 +28,7 @@ from core.classroom import (
     stage_text,
     summary_frame,
 )
-from core.examples import load_example
+from core.io.examples import load_example
 from ui import design, state
 from ui.escape import md, md_join
 from ui.layout import page_setup, percent, share_columns

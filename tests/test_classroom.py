@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.classroom import (classroom_instance, instance_tables, legacy_trace, leximin_stages, panel_table,
+from core.views.classroom import (classroom_instance, instance_tables, legacy_trace, leximin_stages, panel_table,
                             participation_from_shares, quota_rows, spread_of_chance)
 from core.errors import InputError
-from core.examples import load_example
-from core.legacy import exact_legacy_distribution
+from core.io.examples import load_example
+from core.algorithms.legacy import exact_legacy_distribution
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.examples import list_examples, load_example
-from core.generator import (
+from core.io.examples import list_examples, load_example
+from core.io.generator import (
     CLASSROOM_K,
     SHAPES,
     CategorySpec,
@@ -29,9 +29,9 @@ from core.generator import (
     write_bundled_examples,
     write_instance,
 )
-from core.loaders import load_instance
+from core.io.loaders import load_instance
 from core.model import Instance
-from core.panel_model import PanelModel
+from core.algorithms.panel_model import PanelModel
 
 ROOT = Path(__file__).resolve().parents[1]
 

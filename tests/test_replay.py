@@ -10,7 +10,7 @@ import pytest
 
 from core.cli import main
 from core.errors import InputError
-from core.loaders import load_instance
+from core.io.loaders import load_instance
 from core.lottery import (
     ReplayMismatch,
     audit_record,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ..errors import InputError, Problem
 from ..model import Instance
-from ..tables import read_table
+from ..io.tables import read_table
 
 
 @dataclass

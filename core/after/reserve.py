@@ -45,7 +45,7 @@ import numpy as np
 
 from ..errors import InputError, Problem
 from ..model import Instance
-from ..tables import read_table
+from ..io.tables import read_table
 
 DEFAULT_DROPOUT = 0.1
 DEFAULT_SCENARIOS = 200

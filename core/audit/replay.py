@@ -125,7 +125,7 @@ def replay_files(record: dict, pool: str | Path, quotas: str | Path, *, k: int |
     """Load the files as the record describes (k, id column, households as recorded unless given),
     check their hashes, re-run the algorithm with the recorded options and seed, and compare. A
     replacement draw's record (kind "replacement") also names the panel and declined files."""
-    from ..loaders import load_instance
+    from ..io.loaders import load_instance
 
     files = {"pool": Path(pool), "quotas": Path(quotas)}
     for role, path in (("background", background), ("panel", panel), ("declined", declined)):

@@ -21,7 +21,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..cancel import check as check_cancelled
-from ..enumeration import TooManyPanels
+from ..algorithms.enumeration import TooManyPanels
 from ..errors import InfeasibleQuotas
 from ..model import TypeSpace
 

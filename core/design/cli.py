@@ -39,7 +39,7 @@ def run_manipulation(args: argparse.Namespace) -> int:
     """The `manipulation` command (see the module docstring); returns the exit status."""
     from .. import cli
     from ..errors import InputError, Problem
-    from ..feasibility import require_feasible
+    from ..analysis.feasibility import require_feasible
     from ..selection import REGISTRY
     from .manipulation import incentives, manipulability
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .lottery import TransparentLottery, panel_tables, volunteer_table
-from .model import Instance
+from ..lottery import TransparentLottery, panel_tables, volunteer_table
+from ..model import Instance
 
 
 def lottery_volunteers(instance: Instance, lottery: TransparentLottery) -> pd.DataFrame:

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputError, Problem
-from .model import Instance, Quota
+from ..errors import InputError, Problem
+from ..model import Instance, Quota
 from .tables import Table, normalise_header, read_table
 from .validation import (
     QuotaContext,
@@ -112,7 +112,7 @@ def load_instance(pool: Source, quotas: Source, k: int, *, id_column: str | None
     problems += check_coverage(canonical, values, context)
     problems += check_unused_quotas(quota_list, canonical, context)
     # Quotas that the pool or k cannot meet (mins above k, a min above the volunteers having the
-    # value, ...) are not errors of the files: core.feasibility reports them with the smallest repair.
+    # value, ...) are not errors of the files: core.analysis.feasibility reports them with the smallest repair.
 
     ids = _ids(pool_table, id_column, problems)
     household_columns = _household_columns(pool_table, household, problems)

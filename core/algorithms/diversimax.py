@@ -1,8 +1,8 @@
 """Diversimax (Matar 2025): among the panels meeting every quota, the one spreading its seats most
-evenly over every intersection of categories (see core.intersections for tables and cells).
+evenly over every intersection of categories (see core.analysis.intersections for tables and cells).
 
     minimise  sum_t sum_{c in cells(t)} |n_c - V_t|      V_t = k / |cells(t)|,  n_c = sum_{types in c} x_type
-    subject to the quota model of core.panel_model (x = type counts; per person with households).
+    subject to the quota model of core.algorithms.panel_model (x = type counts; per person with households).
 
 Speed-ups used here (all exact: the optimum and every panel's objective are unchanged):
 1. Every table has sum_c n_c = k = |cells(t)| V_t, so  sum_c |n_c - V_t| = 2 sum_c (n_c - V_t)^+ .
@@ -96,19 +96,19 @@ import math
 import mip
 import numpy as np
 
-from .cancel import check as check_cancelled
-from .cancel import interrupt_solver
-from .distribution import Distribution
-from .errors import InfeasibleQuotas, InputError, Problem, SolverError
-from .intersections import (
+from ..cancel import check as check_cancelled
+from ..cancel import interrupt_solver
+from ..distribution import Distribution
+from ..errors import InfeasibleQuotas, InputError, Problem, SolverError
+from ..analysis.intersections import (
     DEFAULT_MAX_CELLS,
     DEFAULT_ORDER,
     IntersectionTable,
     intersection_tables,
 )
-from .model import Instance, TypeSpace
+from ..model import Instance, TypeSpace
 from .panel_model import PanelModel
-from .selection import Progress, SelectionResult, no_progress
+from ..selection import Progress, SelectionResult, no_progress
 
 DEFAULT_TIME_LIMIT = 60.0  # seconds of approximate budget, converted to a node limit
 NODES_PER_SECOND = 8.0  # branch-and-bound nodes per CPU second (calibration in the module docstring)
@@ -229,7 +229,7 @@ def improve_by_swaps(types: TypeSpace, tables: list[IntersectionTable], composit
 
 
 class DiversimaxModel:
-    """The quota MIP of core.panel_model plus one excess variable e_c per fillable cell whose
+    """The quota MIP of core.algorithms.panel_model plus one excess variable e_c per fillable cell whose
     excess is neither identically 0 nor linear in n_c (module docstring, points 1-2)."""
 
     def __init__(self, types: TypeSpace, tables: list[IntersectionTable], solver: str = "highs", gap: float = DEFAULT_GAP):

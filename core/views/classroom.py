@@ -23,12 +23,12 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
-from .distribution import Distribution
-from .enumeration import panels_per_composition, valid_compositions
-from .errors import InputError, Problem, SortitionError
-from .legacy import serving_priority
-from .model import Instance, Quota
-from .selection import run
+from ..distribution import Distribution
+from ..algorithms.enumeration import panels_per_composition, valid_compositions
+from ..errors import InputError, Problem, SortitionError
+from ..algorithms.legacy import serving_priority
+from ..model import Instance, Quota
+from ..selection import run
 
 MAX_VOLUNTEERS = 14
 MIN_K, MAX_K = 2, 5
@@ -324,7 +324,7 @@ def _spread(key: str, table: PanelTable, seed: int, participation: np.ndarray | 
         p = np.full(table.total, 1.0 / table.total)
         return Spread(key, label, p, person_probabilities(table, p), True)
     if key == "legacy":
-        from .legacy import exact_legacy_distribution
+        from ..algorithms.legacy import exact_legacy_distribution
 
         distribution, success = exact_legacy_distribution(instance)
         p = spread_of_distribution(table, distribution)
@@ -346,7 +346,7 @@ def _spread(key: str, table: PanelTable, seed: int, participation: np.ndarray | 
 def _end_to_end(table: PanelTable, q: np.ndarray) -> Spread:
     """Targets pi*_i = min(1, s / q_i) with sum pi*_i = k (phase I), then the distribution over
     representative panels whose selection probabilities come closest: minimise max_i |pi_i - pi*_i|."""
-    from .endtoend.phase_one import capped_marginals
+    from ..endtoend.phase_one import capped_marginals
 
     instance = table.instance
     if q.shape != (instance.n,) or not np.isfinite(q).all() or (q <= 0).any() or (q > 1).any():
@@ -512,7 +512,7 @@ def pool_status(instance: Instance, trace: LegacyTrace, upto: int) -> pd.DataFra
 
 
 def legacy_trace(instance: Instance, seed: int, retries: int = LEGACY_RETRIES) -> LegacyTrace:
-    """One run of the legacy greedy, step by step, with the same rule as core.legacy:
+    """One run of the legacy greedy, step by step, with the same rule as core.algorithms.legacy:
 
     serve the value with the largest (min_q - selected_q) / remaining_q among values with volunteers
     left (first in quota order on ties), pick a uniform random remaining volunteer with it, drop

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from .metrics import expected_seats, probability_metrics
-from .model import Instance
-from .selection import SelectionResult
+from ..model import Instance
+from ..selection import SelectionResult
 
 TOLERANCE = 1e-9
 
