@@ -206,7 +206,7 @@ def _print_infeasible(impossible: Sequence, repair: Any) -> None:
 
 def run_select(args: argparse.Namespace) -> int:
     from .analysis.feasibility import require_feasible
-    from .lottery import audit_record
+    from .audit.record import audit_record
     from .analysis.metrics import metrics_for
     from .selection import run
 

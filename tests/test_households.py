@@ -19,7 +19,8 @@ from core.fair.leximin import leximin
 from core.fair.maximin import maximin
 from core.fair.nash import nash
 from core.algorithms.legacy import LegacyFailed, exact_legacy_marginals
-from core.lottery import transparent_lottery, type_labels
+from core.io.result_tables import type_labels
+from core.lottery import transparent_lottery
 from core.model import Instance, Quota, TypeSpace
 from core.selection import REGISTRY, run
 from tests.test_fair_exact import brute_leximin, brute_maximin, brute_nash

@@ -18,9 +18,9 @@ from core.counting import PanelCounter
 from core.algorithms.enumeration import TooManyPanels, valid_compositions
 from core.errors import InputError
 from core.io.loaders import load_instance
-from core.lottery import (ReplayMismatch, audit_record, commitment, distribution_table, draw_panel, panel_tables,
-                          replay, seed_from_public_numbers, ticket_for_seed, ticket_table, transparent_lottery,
-                          volunteer_probabilities)
+from core.audit.record import ReplayMismatch, audit_record, commitment, replay
+from core.io.result_tables import distribution_table, panel_tables, ticket_table, volunteer_probabilities
+from core.lottery import draw_panel, seed_from_public_numbers, ticket_for_seed, transparent_lottery
 from core.model import Instance, Quota
 from core.selection import SelectionResult
 from tiny_pools import random_instance, write_two_category_pool

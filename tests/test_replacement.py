@@ -23,7 +23,7 @@ from core.cli import main
 from core.algorithms.enumeration import all_panels
 from core.errors import InputError
 from core.fair.leximin import leximin
-from core.lottery import ReplayMismatch
+from core.audit.record import ReplayMismatch
 from core.model import Instance, Quota
 
 

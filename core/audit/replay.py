@@ -1,6 +1,6 @@
 """Replaying an audit record: the same files, algorithm, options and seed must give the same panel.
 
-A record (core.lottery.audit_record) names the SHA-256 of every input file, the instance fingerprint,
+A record (core.audit.record.audit_record) names the SHA-256 of every input file, the instance fingerprint,
 the algorithm with its options, the seed the algorithm ran with, the draw's seed (and its public
 numbers), the lottery's M, seed, commitment and ticket, and the panel. Replaying checks them in that
 order and stops at the first difference:
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import InputError, Problem
-from ..lottery import ReplayMismatch, check_file_hashes, replay
+from .record import ReplayMismatch, check_file_hashes, replay
 from ..model import Instance
 from ..selection import REGISTRY, Progress, SelectionResult, no_progress, run
 

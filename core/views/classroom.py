@@ -8,9 +8,9 @@ Algorithms that work on type compositions give composition c probability p_c; ea
 prod_t binom(N_t, c_t) panels with that composition then gets p_c / prod_t binom(N_t, c_t)
 (members of a type are chosen uniformly), so the per-panel view is exact.
 
-Also here: step-by-step traces of the legacy greedy draw (`legacy_trace`) and of leximin's stages
-(`leximin_stages`, computed with a small exact LP over every representative composition), and the
-plain-language reading of each spread of chance. Nothing here imports Streamlit.
+Also here: the plain-language reading of each spread of chance and the tables the page draws.
+The tiny instance itself is built in `classroom_pool`; the step-throughs of the legacy draw and of
+leximin's stages are in `classroom_steps`. Nothing here imports Streamlit.
 """
 
 from __future__ import annotations
@@ -23,18 +23,14 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
+from ..algorithms.enumeration import panels_per_composition
 from ..distribution import Distribution
-from ..algorithms.enumeration import panels_per_composition, valid_compositions
 from ..errors import InputError, Problem, SortitionError
-from ..algorithms.legacy import serving_priority
-from ..model import Instance, Quota
+from ..model import Instance
 from ..selection import run
+from .classroom_pool import MAX_PANELS
 
-MAX_VOLUNTEERS = 14
-MIN_K, MAX_K = 2, 5
-MAX_PANELS = 5_000  # C(14, 5) = 2002; the page refuses anything above this
 LP_TOLERANCE = 1e-9
-LEGACY_RETRIES = 100
 
 # (key, label shown to people, one-line description), in the order the page shows them
 ALGORITHMS: list[tuple[str, str, str]] = [
@@ -55,114 +51,6 @@ ALGORITHMS: list[tuple[str, str, str]] = [
 ]
 LABELS = {key: label for key, label, _ in ALGORITHMS}
 DESCRIPTIONS = {key: text for key, _, text in ALGORITHMS}
-
-
-# ---------------------------------------------------------------------------------------------
-# Building a tiny instance from two editable tables
-
-def quota_rows(pool: pd.DataFrame, categories: list[str], quotas: pd.DataFrame | None, k: int) -> pd.DataFrame:
-    """The quota table (category, value, min, max) with one row per value present in the pool.
-
-    Rows of `quotas` for values still present keep their min and max; new values get 0..k;
-    values nobody in the pool has any more are dropped.
-    """
-    kept: dict[tuple[str, str], tuple[object, object]] = {}
-    if quotas is not None and len(quotas):
-        for _, row in quotas.iterrows():
-            kept[(str(row["category"]), str(row["value"]))] = (row["min"], row["max"])
-    rows = []
-    for category in categories:
-        values = [str(v).strip() for v in pool[category].tolist() if str(v).strip() and not pd.isna(v)]
-        for value in dict.fromkeys(values):
-            low, high = kept.get((category, value), (0, k))
-            rows.append({"category": category, "value": value, "min": low, "max": high})
-    return pd.DataFrame(rows, columns=["category", "value", "min", "max"])
-
-
-def classroom_instance(pool: pd.DataFrame, quotas: pd.DataFrame, k: int, name_column: str = "name") -> Instance:
-    """An Instance from an edited pool (a name column plus category columns) and quota table.
-
-    Raises InputError listing every problem: missing or repeated names, empty values, more than
-    MAX_VOLUNTEERS volunteers, k outside MIN_K..MAX_K or above n, quotas that are not whole
-    numbers with 0 <= min <= max.
-    """
-    problems: list[Problem] = []
-    pool = pool.dropna(how="all").reset_index(drop=True)
-    categories = [c for c in pool.columns if c != name_column]
-    names = [str(x).strip() if not pd.isna(x) else "" for x in pool[name_column]] if name_column in pool else []
-    n = len(pool)
-    if name_column not in pool.columns:
-        problems.append(Problem(f"the pool has no '{name_column}' column", "Add a column with each volunteer's name."))
-    if not categories:
-        problems.append(Problem("the pool has no category column", "Add a column such as gender or age."))
-    if n > MAX_VOLUNTEERS:
-        problems.append(Problem(f"the classroom pool has {n} volunteers; at most {MAX_VOLUNTEERS} keep every panel visible",
-                                "Delete some rows."))
-    if not MIN_K <= int(k) <= MAX_K:
-        problems.append(Problem(f"a panel of {k} is outside the classroom range {MIN_K} to {MAX_K}", "Change the panel size."))
-    if int(k) > n:
-        problems.append(Problem(f"a panel of {k} needs at least {k} volunteers; the pool has {n}", "Add volunteers or lower k."))
-    for i, name in enumerate(names):
-        if not name:
-            problems.append(Problem("a volunteer has no name", "Type a name.", row=i + 1, column=name_column))
-    for name in sorted({x for x in names if x and names.count(x) > 1}):
-        problems.append(Problem(f"the name '{name}' appears more than once", "Give every volunteer a different name."))
-    text = pool[categories].astype(object).where(~pool[categories].isna(), "").astype(str).apply(lambda s: s.str.strip()) \
-        if categories else pd.DataFrame(index=pool.index)
-    for category in categories:
-        for i in np.flatnonzero((text[category] == "").to_numpy()):
-            problems.append(Problem(f"{names[i] if i < len(names) and names[i] else 'a volunteer'} has no {category}",
-                                    "Fill in the cell.", row=int(i) + 1, column=category))
-    quota_list: list[Quota] = []
-    for _, row in quotas.iterrows():
-        label = f"{row['category']}={row['value']}"
-        try:
-            low, high = int(float(row["min"])), int(float(row["max"]))
-        except (TypeError, ValueError):
-            problems.append(Problem(f"quota {label}: min and max must be whole numbers", "Type a number in both."))
-            continue
-        if low < 0 or high < low:
-            problems.append(Problem(f"quota {label}: min {low} and max {high} need 0 <= min <= max", "Fix the bounds."))
-            continue
-        quota_list.append(Quota(str(row["category"]), str(row["value"]), low, high))
-    if problems:
-        raise InputError(problems)
-    frame = text.copy()
-    frame.insert(0, "name", names)
-    return Instance(pool=frame, categories=categories, quotas=quota_list, k=int(k), ids=names)
-
-
-def instance_tables(instance: Instance) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The (pool, quotas) tables `classroom_instance` reads, for an existing instance."""
-    pool = pd.DataFrame({"name": list(instance.ids)})
-    for category in instance.categories:
-        pool[category] = instance.pool[category].astype(str).to_numpy()
-    quotas = pd.DataFrame([{"category": q.category, "value": q.value, "min": q.min, "max": q.max}
-                           for q in instance.quotas], columns=["category", "value", "min", "max"])
-    return pool, quotas
-
-
-def fits_classroom(instance: Instance) -> bool:
-    """True when every panel of the instance can be listed (n <= 14, k in 2..5, no households)."""
-    return (instance.n <= MAX_VOLUNTEERS and MIN_K <= instance.k <= MAX_K and not instance.household
-            and comb(instance.n, instance.k) <= MAX_PANELS)
-
-
-def participation_from_shares(instance: Instance, mean: float = 0.05) -> np.ndarray | None:
-    """A simple participation model when population shares are known: each value's pull is
-    (its share of the pool) / (its share of the population), and q_i is proportional to the product
-    of the pulls of volunteer i's values, scaled so that the mean q is `mean`. None without shares."""
-    shares = instance.population_shares or {}
-    pull = np.ones(instance.n)
-    for category in instance.categories:
-        column = instance.pool[category].astype(str)
-        for value, count in column.value_counts().items():
-            share = shares.get((category, value))
-            if not share:
-                return None
-            pull[(column == value).to_numpy()] *= (count / instance.n) / share
-    q = pull * mean / pull.mean()
-    return np.clip(q, 1e-6, 1.0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -383,7 +271,7 @@ def _end_to_end(table: PanelTable, q: np.ndarray) -> Spread:
     return Spread("endtoend", LABELS["endtoend"], p, person_probabilities(table, p), True, note)
 
 
-def _names(instance: Instance, rows: np.ndarray, limit: int = 3) -> str:
+def names_in_words(instance: Instance, rows: np.ndarray, limit: int = 3) -> str:
     names = [instance.ids[i] for i in rows]
     if len(names) > limit:
         return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
@@ -415,8 +303,8 @@ def reading(spread: Spread, table: PanelTable) -> str:
     if high - low < 1e-6:
         parts.append(f"Everyone has the same chance, {low:.0%} (k/n = {fair:.0%}).")
     else:
-        parts.append(f"{_names(instance, lowest)} {'have' if len(lowest) > 1 else 'has'} the smallest chance, "
-                     f"{low:.0%}; {_names(instance, highest)} {'have' if len(highest) > 1 else 'has'} the largest, "
+        parts.append(f"{names_in_words(instance, lowest)} {'have' if len(lowest) > 1 else 'has'} the smallest chance, "
+                     f"{low:.0%}; {names_in_words(instance, highest)} {'have' if len(highest) > 1 else 'has'} the largest, "
                      f"{high:.0%} (an equal share would be k/n = {fair:.0%}).")
         if low < 1e-9:
             parts.append(f"{int((pi < 1e-9).sum())} volunteer(s) can never be chosen.")
@@ -460,219 +348,3 @@ def summary_frame(report: ChanceReport) -> pd.DataFrame:
             "largest / (k/n)": float(pi.max()) / fair,
         })
     return pd.DataFrame(rows)
-
-
-# ---------------------------------------------------------------------------------------------
-# Step-through: one legacy greedy draw
-
-@dataclass
-class LegacyStep:
-    """One seat filled (kind "pick") or one failed attempt started again (kind "restart")."""
-
-    attempt: int
-    kind: str
-    ratios: pd.DataFrame  # value, min, selected, remaining, ratio (values with volunteers left)
-    value: str | None  # the value served (largest ratio)
-    picked: int | None  # pool row of the volunteer picked
-    filled: list[str]  # values that reached their max with this pick
-    dropped: list[int]  # pool rows dropped from the pool because a value is full
-    panel: list[int]  # pool rows on the panel so far (this attempt)
-    text: str
-
-
-@dataclass
-class LegacyTrace:
-    """Every step of one legacy draw (restarts included) and the panel it ends with."""
-
-    seed: int
-    steps: list[LegacyStep]
-    panel: list[int]
-    attempts: int
-
-
-def pool_status(instance: Instance, trace: LegacyTrace, upto: int) -> pd.DataFrame:
-    """Every volunteer after step `upto` (0 = before the first step): on the panel, in the pool, or dropped."""
-    status = ["in the pool"] * instance.n
-    if upto > 0:
-        step = trace.steps[upto - 1]
-        attempt_steps = [s for s in trace.steps[:upto] if s.attempt == step.attempt and s.kind == "pick"]
-        if step.kind == "restart":
-            status = ["in the pool"] * instance.n
-        else:
-            for s in attempt_steps:
-                for i in s.dropped:
-                    status[i] = "left the pool (value full)"
-            for i in step.panel:
-                status[i] = "on the panel"
-    frame = pd.DataFrame({"name": list(instance.ids)})
-    for category in instance.categories:
-        frame[category] = instance.pool[category].astype(str).to_numpy()
-    frame["status"] = status
-    return frame
-
-
-def legacy_trace(instance: Instance, seed: int, retries: int = LEGACY_RETRIES) -> LegacyTrace:
-    """One run of the legacy greedy, step by step, with the same rule as core.algorithms.legacy:
-
-    serve the value with the largest (min_q - selected_q) / remaining_q among values with volunteers
-    left (first in quota order on ties), pick a uniform random remaining volunteer with it, drop
-    everyone with a value that reached its max; start again when a min can no longer be met.
-    """
-    types = instance.types
-    A, lower, upper = types.A, types.lower, types.upper
-    has = A[:, types.of_volunteer].astype(bool)  # Q x n: volunteer i has value q
-    labels = [q.label for q in instance.quotas]
-    rng = np.random.default_rng(seed)
-    steps: list[LegacyStep] = []
-    for attempt in range(1, retries + 1):
-        remaining = np.ones(instance.n, dtype=bool)
-        selected = np.zeros(len(lower), dtype=np.int64)
-        panel: list[int] = []
-        full0 = np.flatnonzero(selected >= upper)
-        for q in full0:
-            remaining &= ~has[q]
-        failed = None
-        for _ in range(instance.k):
-            left = has[:, remaining].sum(axis=1)
-            need = lower - selected
-            priority = serving_priority(need, left)
-            ratios = pd.DataFrame({"value": labels, "min": lower, "selected": selected.copy(), "remaining": left,
-                                   "ratio": np.where(left > 0, priority, np.nan)})
-            short = np.flatnonzero(need > left)
-            if len(short):
-                q = short[0]
-                failed = (f"{labels[q]} still needs {need[q]} seat(s) but only {left[q]} volunteer(s) with it are left",
-                          ratios)
-                break
-            if not (left > 0).any():
-                failed = ("no volunteer is left in the pool", ratios)
-                break
-            value = int(priority.argmax())
-            candidates = np.flatnonzero(remaining & has[value])
-            picked = int(rng.choice(candidates))
-            panel.append(picked)
-            remaining[picked] = False
-            before = selected >= upper
-            selected += has[:, picked]
-            filled = np.flatnonzero((selected >= upper) & ~before)
-            dropped: list[int] = []
-            for q in filled:
-                out = np.flatnonzero(remaining & has[q])
-                dropped.extend(int(i) for i in out)
-                remaining[out] = False
-            dropped = sorted(set(dropped))
-            text = (f"{labels[value]} is furthest from its minimum (ratio {ratios['ratio'][value]:.2f}); "
-                    f"{instance.ids[picked]} is drawn from the {len(candidates)} volunteer(s) with it.")
-            if len(filled):
-                text += f" {', '.join(labels[q] for q in filled)} reached its max"
-                text += f", so {_names(instance, np.array(dropped), 6)} leave the pool." if dropped else "."
-            steps.append(LegacyStep(attempt, "pick", ratios, labels[value], picked,
-                                    [labels[q] for q in filled], dropped, sorted(panel), text))
-        else:
-            if (selected >= lower).all():
-                return LegacyTrace(seed, steps, sorted(panel), attempt)
-            failed = ("the panel is full but misses a minimum", None)
-        reason, ratios = failed
-        steps.append(LegacyStep(attempt, "restart", ratios if ratios is not None else pd.DataFrame(), None, None, [],
-                                [], sorted(panel), f"Stuck: {reason}. The method throws this attempt away and starts again."))
-    raise SortitionError(f"the legacy method missed a quota minimum on {retries} attempts in a row")
-
-
-# ---------------------------------------------------------------------------------------------
-# Step-through: leximin's stages
-
-@dataclass
-class LeximinStage:
-    """Stage s: the largest z such that every unfixed volunteer can get at least z; those who cannot get more are fixed at z."""
-
-    number: int
-    probability: float
-    fixed: list[int]  # pool rows fixed at `probability` in this stage
-
-
-@dataclass
-class LeximinStages:
-    stages: list[LeximinStage]
-    distribution: Distribution
-
-    def fixed_probabilities(self, n: int) -> np.ndarray:
-        """Each volunteer's probability as fixed by the stages (pool row order)."""
-        out = np.full(n, np.nan)
-        for stage in self.stages:
-            out[stage.fixed] = stage.probability
-        return out
-
-
-def _stage_lp(P: np.ndarray, fixed: dict[int, float], free: list[int], objective: np.ndarray,
-              floor: float | None) -> tuple[float, np.ndarray]:
-    """max objective.(lambda, z) over lambda >= 0, sum lambda = 1, P_t.lambda >= f_t (t fixed), P_t.lambda >= z (t free)
-    (z fixed at `floor` when given). Returns (value, lambda)."""
-    C = P.shape[1]
-    rows, rhs = [], []
-    for t, value in fixed.items():
-        rows.append(np.r_[-P[t], 0.0])
-        rhs.append(-(value - LP_TOLERANCE))
-    for t in free:
-        if floor is None:
-            rows.append(np.r_[-P[t], 1.0])
-            rhs.append(0.0)
-        else:
-            rows.append(np.r_[-P[t], 0.0])
-            rhs.append(-(floor - LP_TOLERANCE))
-    solution = linprog(-objective, A_ub=np.array(rows) if rows else None, b_ub=np.array(rhs) if rows else None,
-                       A_eq=np.r_[np.ones(C), 0.0][None, :], b_eq=[1.0],
-                       bounds=[(0, None)] * C + [(0, 1)], method="highs")
-    if solution.status != 0:
-        raise SortitionError(f"the leximin stage LP failed: {solution.message}")
-    return float(-solution.fun), solution.x[:C]
-
-
-def leximin_stages(instance: Instance) -> LeximinStages:
-    """Leximin by stages, exactly, over every representative composition (tiny pools only).
-
-    Stage s: z_s = max min over unfixed types t of p_t, keeping fixed types at their values;
-    a type is fixed at z_s when no distribution meeting those floors gives it more than z_s.
-    p_t = sum_c lambda_c c_t / N_t, and all members of a type share p_t.
-    """
-    types = instance.types
-    compositions = valid_compositions(types)
-    if len(compositions) == 0:
-        raise SortitionError("no panel meets every quota")
-    P = (compositions / types.counts).T  # T x C: p_t = P_t . lambda
-    C = P.shape[1]
-    fixed: dict[int, float] = {}
-    stages: list[LeximinStage] = []
-    lam = np.full(C, 1.0 / C)
-    while len(fixed) < types.size:
-        free = [t for t in range(types.size) if t not in fixed]
-        z, lam = _stage_lp(P, fixed, free, np.r_[np.zeros(C), 1.0], None)
-        stuck = []
-        for t in free:
-            best, _ = _stage_lp(P, fixed, free, np.r_[P[t], 0.0], z)
-            if best <= z + 1e-7:
-                stuck.append(t)
-        if not stuck:  # numerically every type can exceed z: fix the smallest in the last solution
-            values = P[free] @ lam
-            stuck = [free[int(np.argmin(values))]]
-        for t in stuck:
-            fixed[t] = z
-        people = sorted(int(i) for t in stuck for i in types.members[t])
-        stages.append(LeximinStage(len(stages) + 1, z, people))
-    # the last LP's lambda meets every floor; its marginals sum to k, as do the floors, so they are equal
-    distribution = Distribution(types, compositions, lam, info={"stages": len(stages)})
-    distribution.verify()
-    return LeximinStages(stages, distribution)
-
-
-def stage_text(instance: Instance, stage: LeximinStage, previous: list[LeximinStage]) -> str:
-    """A sentence explaining one leximin stage."""
-    who = _names(instance, np.array(stage.fixed), 6)
-    done = sum(len(s.fixed) for s in previous)
-    if not previous:
-        head = "Stage 1: leximin first makes the smallest chance as large as the quotas allow"
-    else:
-        head = (f"Stage {stage.number}: keeping the {done} volunteer(s) already fixed at their chances, it raises "
-                "the smallest chance among the rest as far as possible")
-    return (f"{head}: {stage.probability:.1%}. {who} cannot get more than that without lowering someone "
-            f"fixed earlier, so {'they are' if len(stage.fixed) > 1 else 'this volunteer is'} fixed at "
-            f"{stage.probability:.1%}.")
