@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.algorithms.diversimax import DiversimaxModel, cell_capacity, diversimax_objective, objective_grain, select, snap_up
+from core.algorithms.diversimax import DiversimaxModel, select
+from core.algorithms.diversimax_objective import cell_capacity, diversimax_objective, objective_grain, snap_up
 from core.algorithms.enumeration import valid_compositions
 from core.errors import InfeasibleQuotas, InputError
 from core.analysis.intersections import intersection_tables

@@ -12,7 +12,8 @@ from core.endtoend.phase_one import capped_marginals, phase_one
 from core.endtoend.simulation import PopulationModel, pool_batches, pool_counts, simulate_algorithm, simulate_phase_one
 from core.algorithms.enumeration import valid_compositions
 from core.errors import InputError
-from core.io.generator import CategorySpec, PopulationSpec, climate_assembly_spec, generate, proportional_quotas
+from core.io.generator import climate_assembly_spec, generate, proportional_quotas
+from core.io.synthetic import CategorySpec, PopulationSpec
 from core.model import Instance, Quota
 from core.selection import run
 

@@ -13,21 +13,23 @@ from core.io.examples import list_examples, load_example
 from core.io.generator import (
     CLASSROOM_K,
     SHAPES,
-    CategorySpec,
-    PopulationSpec,
     bundled_spec,
-    class_conditional_shares,
     climate_assembly_spec,
-    draw_pool,
     generate,
-    mean_participation,
     paper_shaped,
-    participation_probability,
     proportional_quotas,
-    sample_population,
     widen_to_feasible,
     write_bundled_examples,
     write_instance,
+)
+from core.io.synthetic import (
+    CategorySpec,
+    PopulationSpec,
+    class_conditional_shares,
+    draw_pool,
+    mean_participation,
+    participation_probability,
+    sample_population,
 )
 from core.io.loaders import load_instance
 from core.model import Instance
