@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import InfeasibleQuotas, InputError, Problem, SolverError
 from ..analysis.feasibility import BoundChange, Repair, check
+from ..errors import InfeasibleQuotas, InputError, Problem, SolverError
 from ..model import Instance, Quota
 from ..selection import Progress, SelectionResult, no_progress, run
 

@@ -44,8 +44,8 @@ import mip
 import numpy as np
 
 from ..errors import InputError, Problem
-from ..model import Instance
 from ..io.tables import read_table
+from ..model import Instance
 
 DEFAULT_DROPOUT = 0.1
 DEFAULT_SCENARIOS = 200

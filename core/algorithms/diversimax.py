@@ -97,19 +97,25 @@ import math
 import mip
 import numpy as np
 
-from ..cancel import check as check_cancelled
-from ..cancel import interrupt_solver
-from ..distribution import Distribution
-from ..errors import InfeasibleQuotas, InputError, Problem, SolverError
 from ..analysis.intersections import (
     DEFAULT_MAX_CELLS,
     DEFAULT_ORDER,
     IntersectionTable,
     intersection_tables,
 )
+from ..cancel import check as check_cancelled
+from ..cancel import interrupt_solver
+from ..distribution import Distribution
+from ..errors import InfeasibleQuotas, InputError, Problem, SolverError
 from ..model import Instance, TypeSpace
 from ..selection import Progress, SelectionResult, no_progress
-from .diversimax_objective import cell_capacity, diversimax_objective, improve_by_swaps, objective_grain, snap_up
+from .diversimax_objective import (
+    cell_capacity,
+    diversimax_objective,
+    improve_by_swaps,
+    objective_grain,
+    snap_up,
+)
 from .panel_model import PanelModel
 
 DEFAULT_TIME_LIMIT = 60.0  # seconds of approximate budget, converted to a node limit

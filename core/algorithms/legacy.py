@@ -25,9 +25,9 @@ from math import ceil
 
 import numpy as np
 
+from ..analysis.feasibility import require_feasible
 from ..distribution import Distribution
 from ..errors import SolverError, SortitionError
-from ..analysis.feasibility import require_feasible
 from ..model import Instance, TypeSpace
 from ..selection import Progress, SelectionResult, no_progress
 

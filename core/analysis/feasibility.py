@@ -31,11 +31,17 @@ from dataclasses import dataclass, field
 import mip
 import numpy as np
 
-from .households import address_keys
 from ..errors import InfeasibleQuotas, Problem, SolverError
+from ..io.validation import (
+    QuotaContext,
+    category_columns,
+    check_bounds,
+    check_category_sums,
+    check_k,
+    check_value_counts,
+)
 from ..model import Instance, Quota
-from ..io.validation import (QuotaContext, category_columns, check_bounds, check_category_sums, check_k,
-                         check_value_counts)
+from .households import address_keys
 
 SOLVERS = {"highs": "HIGHS", "cbc": "CBC"}
 

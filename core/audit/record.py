@@ -21,8 +21,14 @@ from .. import __version__
 from ..distribution import Distribution
 from ..errors import SortitionError
 from ..io.result_tables import ticket_rows
-from ..lottery import (SEED_RULE, TICKET_RULE, TransparentLottery, draw_panel, seed_from_public_numbers,
-                       transparent_lottery)
+from ..lottery import (
+    SEED_RULE,
+    TICKET_RULE,
+    TransparentLottery,
+    draw_panel,
+    seed_from_public_numbers,
+    transparent_lottery,
+)
 from ..model import Instance
 from ..selection import SelectionResult
 

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import InputError, Problem
-from .record import ReplayMismatch, check_file_hashes, replay
 from ..model import Instance
 from ..selection import REGISTRY, Progress, SelectionResult, no_progress, run
+from .record import ReplayMismatch, check_file_hashes, replay
 
 REQUIRED = ("instance_sha256", "algorithm", "options", "seed", "panel_ids", "k")
 

@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
+from ..algorithms.panel_model import PanelModel, PricedPanel
 from ..cancel import check as check_cancelled
 from ..errors import InfeasibleQuotas, SolverError
 from ..model import TypeSpace
-from ..algorithms.panel_model import PanelModel, PricedPanel
 from ..selection import Progress, no_progress
 
 GAP_TOLERANCE = 1e-9  # a stage stops when its proven upper bound is within this of its value

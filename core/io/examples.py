@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .loaders import load_instance
 from ..model import Instance
+from .loaders import load_instance
 
 EXAMPLES_FOLDER = Path(__file__).resolve().parents[2] / "examples"
 

@@ -24,9 +24,15 @@ import pandas as pd
 from ..algorithms.panel_model import PanelModel
 from ..analysis.feasibility import minimal_repair
 from ..model import Instance, Quota
-from .synthetic import (CategorySpec, PopulationSpec, codes_to_frame, invite_until, participation_of_codes,
-                        sample_population, with_mean_participation)
-
+from .synthetic import (
+    CategorySpec,
+    PopulationSpec,
+    codes_to_frame,
+    invite_until,
+    participation_of_codes,
+    sample_population,
+    with_mean_participation,
+)
 
 # --- quotas ----------------------------------------------------------------------------------------------
 

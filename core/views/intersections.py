@@ -13,11 +13,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..analysis.intersections import (
+    cell_table,
+    expected_counts,
+    intersection_metrics,
+    panel_counts,
+    pool_counts,
+    table_of,
+)
+from ..analysis.metrics import probability_metrics
 from ..distribution import Distribution
 from ..errors import InputError, Problem
-from ..analysis.intersections import (cell_table, expected_counts, intersection_metrics, panel_counts, pool_counts,
-                            table_of)
-from ..analysis.metrics import probability_metrics
 from ..model import Instance
 
 CELL_SEPARATOR = " · "
