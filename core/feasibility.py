@@ -4,6 +4,6 @@ The feasibility check and minimal repair now live in `core/analysis/feasibility.
 there in new code.
 """
 
-from .analysis.feasibility import FeasibilityReport, check, require_feasible
+from .analysis.feasibility import check
 
-__all__ = ["FeasibilityReport", "check", "require_feasible"]
+__all__ = ["check"]
