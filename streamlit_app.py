@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.examples import list_examples, load_example
-from core.loaders import load_instance
-from core.summary import category_overview, instance_summary
+from core.io.examples import list_examples, load_example
+from core.io.loaders import load_instance
+from core.views.summary import category_overview, instance_summary
 from ui import state
 from ui.audit import example_hashes, upload_hashes
 from ui.escape import md

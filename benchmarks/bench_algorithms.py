@@ -4,7 +4,7 @@
                                           [--instances climate_300,sf_e] [--before /path/to/old/checkout]
 
 Instances: the bundled climate_300 example (with its background sample and letters) and the
-paper-shaped 1,727/110/7 pool `core.generator.paper_shaped("sf_e")` (its generated background and
+paper-shaped 1,727/110/7 pool `core.io.generator.paper_shaped("sf_e")` (its generated background and
 letters). Every run is a fresh subprocess with OMP_NUM_THREADS=1; "algo s" is the algorithm's own
 time (`SelectionResult.seconds`, imports excluded), "wall s" includes the interpreter and imports.
 With --before, the same runs use the code at that path (e.g. a checkout of main) on the next
@@ -38,11 +38,11 @@ sys.path.insert(0, {root!r})
 from core.selection import run
 name, algorithm, options = {name!r}, {algorithm!r}, {options!r}
 if name == "sf_e":
-    from core.generator import paper_shaped
+    from core.io.generator import paper_shaped
     generated = paper_shaped("sf_e", seed=0)
     instance, background, letters = generated.instance, generated.background, generated.letters
 else:
-    from core.examples import load_example
+    from core.io.examples import load_example
     instance, extras = load_example(name)
     background, letters = extras["background"], extras["letters"]
 if algorithm == "endtoend":

@@ -1,4 +1,4 @@
-"""Diversimax speed on instances shaped like the Nature paper's (core.generator.paper_shaped).
+"""Diversimax speed on instances shaped like the Nature paper's (core.io.generator.paper_shaped).
 
 Target (issue 4): proven optimal (gap < 0.1%) within 60 s for 300-400 volunteers with 6-8
 categories and for a 1727/110/7 instance, with the default order 3 and 100-cell cap.
@@ -8,7 +8,7 @@ process CPU seconds of the whole run (wall-clock is noisy on a shared machine; t
 runs one thread, so CPU time is the fairer figure), branch-and-bound nodes (HiGHS only) and
 the model size (types, tables, fillable cells, excess variables, linear cells).
 
-The time limit is an approximate budget converted to a node limit (core.diversimax, "Determinism").
+The time limit is an approximate budget converted to a node limit (core.algorithms.diversimax, "Determinism").
 
     python benchmarks/bench_diversimax.py [--time-limit 60] [--instances sf_a sf_d obf sf_e] [--cbc sf_a sf_d]
                                           [--seeds 0 1 2 3]
@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.diversimax import select  # noqa: E402
-from core.generator import paper_shaped  # noqa: E402
+from core.algorithms.diversimax import select  # noqa: E402
+from core.io.generator import paper_shaped  # noqa: E402
 
 HEADER = (f"{'name':6s} {'seed':>4s} {'n':>5s} {'k':>4s} {'C':>3s} {'solver':6s} {'types':>6s} {'tables':>6s} {'cells':>6s} "
           f"{'e_vars':>6s} {'linear':>6s} {'status':>8s} {'objective':>10s} {'bound':>10s} {'gap':>8s} "

@@ -1,6 +1,6 @@
 """End-to-end simulation speed: Phase-I marginals over many pools of a Climate-Assembly-sized instance.
 
-Population: core.generator.climate_assembly_spec(7) (7 categories, 4,608 value combinations,
+Population: core.io.generator.climate_assembly_spec(7) (7 categories, 4,608 value combinations,
 mean participation 2.9%), N = 1,000,000 people; r = 60,000 letters; k = 110. Target (issue 5):
 100,000 pools in under 2 minutes on this machine. Also times the participation fit on a
 generated pool of 1,727 with a background sample of 2,000.
@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.endtoend.participation import fit_instance  # noqa: E402
 from core.endtoend.simulation import PopulationModel, simulate_phase_one  # noqa: E402
-from core.generator import climate_assembly_spec, generate  # noqa: E402
+from core.io.generator import climate_assembly_spec, generate  # noqa: E402
 
 
 def main() -> None:

@@ -5,7 +5,7 @@
                                     [--timeout 900]
 
 Instances: the public example_small_20 / example_large_200 (../shared/data) and the paper-shaped
-instances of core.generator (sf_a, sf_d, cca, sf_e, scale). Every run is a fresh subprocess, so
+instances of core.io.generator (sf_a, sf_d, cca, sf_e, scale). Every run is a fresh subprocess, so
 wall time includes imports and the peak memory (ru_maxrss of the child) is that run's alone.
 Prints one line per instance and algorithm, then the ratios to the peer when --peer is given.
 """
@@ -73,11 +73,11 @@ print(json.dumps({{"seconds": seconds, "mib": resource.getrusage(resource.RUSAGE
 def load(name: str):
     """The instance called `name`: a public example or a paper-shaped generated instance."""
     if name in PUBLIC:
-        from core.loaders import load_instance
+        from core.io.loaders import load_instance
 
         folder = SHARED_DATA / name
         return load_instance(folder / "respondents.csv", folder / "categories.csv", PUBLIC[name])
-    from core.generator import paper_shaped
+    from core.io.generator import paper_shaped
 
     return paper_shaped(name, seed=0).instance
 

@@ -1,6 +1,6 @@
 """Hostile and oversized input: how long reading takes and how much memory it peaks at.
 
-Cases (each read by core.tables.read_table in a fresh process, so peak memory is its own):
+Cases (each read by core.io.tables.read_table in a fresh process, so peak memory is its own):
   csv_50mb      a 50 MB CSV (about 510,000 volunteers): refused by size before parsing
   csv_limit     the largest CSV accepted: 100,000 volunteers x 12 columns
   xlsx_bomb     a 0.3-1 MB .xlsx whose sheet expands to 300 MB of XML: refused from the zip's sizes
@@ -96,7 +96,7 @@ _CHILD = """
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
 from core.errors import InputError
-from core.tables import read_table
+from core.io.tables import read_table
 started, cpu = time.perf_counter(), time.process_time()
 try:
     table = read_table({path!r})

@@ -5,7 +5,7 @@ when a few do. Whole-process times of `python -m core select` on files written h
       columns primary_address1, primary_zip, every address unique, quotas in the older
       `category,name,min,max,min_flex,max_flex` layout): leximin with and without --household,
       runs interleaved, medians side by side (target: the same).
-  (b) a generated 1,727/110/7 pool (`core.generator.paper_shaped("sf_e")`) where 5% of volunteers
+  (b) a generated 1,727/110/7 pool (`core.io.generator.paper_shaped("sf_e")`) where 5% of volunteers
       share an address with one other (spelled differently: case, punctuation): leximin and legacy
       (10,000 runs) with --household (targets: each < 60 s).
 
@@ -30,8 +30,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.generator import climate_assembly_spec, generate, paper_shaped  # noqa: E402
-from core.loaders import load_instance  # noqa: E402
+from core.io.generator import climate_assembly_spec, generate, paper_shaped  # noqa: E402
+from core.io.loaders import load_instance  # noqa: E402
 
 ADDRESS = "primary_address1,primary_zip"
 

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.design import manipulation
 from core.design.manipulation import alternatives, manipulability
-from core.examples import load_example
+from core.io.examples import load_example
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
     OMP_NUM_THREADS=1 python benchmarks/bench_replacement.py [--seeds 0 1 2] [--declines 10]
                                                           [--alternates 20] [--scenarios 200]
 
-1. Replacement draw (target < 10 s): a 1,727/110/7 pool (`core.generator.paper_shaped("sf_e")`),
+1. Replacement draw (target < 10 s): a 1,727/110/7 pool (`core.io.generator.paper_shaped("sf_e")`),
    a leximin panel drawn with the seed, `--declines` of its members declining; the time is
    `draw_replacements` alone (conditioning, the feasibility check, leximin on the conditioned
    instance, the draw and the check of the completed panel).
@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.after.replacement import draw_replacements
 from core.after.reserve import optimise_reserve
-from core.examples import load_example
-from core.generator import paper_shaped
+from core.io.examples import load_example
+from core.io.generator import paper_shaped
 from core.selection import run
 
 

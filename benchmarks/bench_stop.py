@@ -67,7 +67,7 @@ def stop_latency(name: str, instance, options: dict, after: float) -> float | No
 
 
 def main() -> None:
-    from core.examples import load_example
+    from core.io.examples import load_example
     from core.selection import REGISTRY, algorithm
     from ui.compare_run import DIVERSIMAX_DEFAULT_SECONDS, compare_options
 

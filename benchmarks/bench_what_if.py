@@ -3,7 +3,7 @@
 For each example, a series of edits (each quota's max raised by one seat in turn, every edit a new
 set of quotas, so no cache helps) and for each: the what-if LP alone (core.views.what_if) and the
 what-if LP together with the feasibility check the page already ran on every edit
-(core.feasibility.check). Medians and maxima over the edits. "large_2000+h" is large_2000 with a
+(core.analysis.feasibility.check). Medians and maxima over the edits. "large_2000+h" is large_2000 with a
 household column (every volunteer a type of their own). Target: < 1 s per edit for pools up
 to 2,000 volunteers. Not a test: figures depend on the machine.
 
@@ -37,8 +37,8 @@ def with_households(instance):
 
 
 def main() -> None:
-    from core.examples import load_example
-    from core.feasibility import check
+    from core.io.examples import load_example
+    from core.analysis.feasibility import check
     from core.views.what_if import what_if
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

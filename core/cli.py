@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from . import __version__
-from .design.cli import add_manipulation_parser, run_manipulation
 from .after.cli_replace import (
     add_alternates_arguments,
     alternates_output,
     register_replace,
     run_replace,
 )
+from .design.cli import add_manipulation_parser, run_manipulation
 from .errors import InfeasibleQuotas, InputError, SortitionError
 from .io.arguments import (
     check_k_argument,
@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load(args: argparse.Namespace) -> Instance:
-    from .loaders import load_instance
+    from .io.loaders import load_instance
 
     return load_instance(args.pool, args.quotas, args.k, id_column=args.id_column, household=_columns(args.household) or None)
 
@@ -166,9 +166,9 @@ def _json_safe(value: Any) -> Any:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from .analysis.feasibility import check
     from .analysis.households import household_summary
     from .analysis.never_selectable import never_selectable
-    from .feasibility import check
 
     if problems := check_k_argument(args.k):
         raise InputError(problems)
@@ -205,9 +205,9 @@ def _print_infeasible(impossible: Sequence, repair: Any) -> None:
 
 
 def run_select(args: argparse.Namespace) -> int:
-    from .feasibility import require_feasible
-    from .lottery import audit_record
-    from .metrics import metrics_for
+    from .analysis.feasibility import require_feasible
+    from .analysis.metrics import metrics_for
+    from .audit.record import audit_record
     from .selection import run
 
     if args.algorithm not in REGISTRY:

@@ -18,25 +18,22 @@ Verifiable draw: the seed may come from numbers of a public draw,
     seed = first 8 bytes, big-endian, of SHA-256("n1,n2,...,nr")   (integers in decimal, no spaces),
 the ticket for a seed is `numpy.random.default_rng(seed).integers(1, M + 1)`, and a commitment
 (SHA-256 of the instance fingerprint, algorithm, options and ticket table) is published before.
+The audit record, the commitment and the replay check are in core/audit/record.py; the tables of
+tickets and volunteers for download in core/io/result_tables.py.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Iterable, Sequence
 
 import mip
 import numpy as np
-import pandas as pd
 
-from . import __version__
 from .distribution import Distribution
-from .errors import InputError, Problem, SolverError, SortitionError
-from .model import Instance, TypeSpace
+from .errors import InputError, Problem, SolverError
+from .model import TypeSpace
 from .selection import SelectionResult
 
 DEFAULT_TICKETS = 1000
@@ -49,10 +46,6 @@ EXCHANGE_ROUNDS = 500  # exchanges at most
 PAIR_BUDGET = 1_000_000  # deviations evaluated per exchange round
 SEED_RULE = "SHA-256 of the numbers written in decimal, joined by ',' without spaces; first 8 bytes big-endian"
 TICKET_RULE = "ticket = numpy.random.default_rng(seed).integers(1, M + 1)"
-
-
-class ReplayMismatch(SortitionError):
-    """Replaying an audit record did not give the recorded panel (or the inputs differ)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -376,221 +369,3 @@ def seed_from_public_numbers(numbers: Iterable[int | str]) -> int:
         raise InputError(problems)
     digest = hashlib.sha256(",".join(canonical).encode("ascii")).digest()
     return int.from_bytes(digest[:8], "big")
-
-
-# --------------------------------------------------------------------------------------------
-# Exports
-# --------------------------------------------------------------------------------------------
-
-
-def type_labels(instance: Instance, types: TypeSpace) -> list[str]:
-    """A readable name per type: its values ("gender=female, age=16-29"), or the volunteer id when every
-    volunteer is a type; a volunteer split off for sharing an address gets their id after the values."""
-    if types.per_person:
-        return [f"id {instance.ids[int(m[0])]}" for m in types.members]
-    split = types.split if types.split is not None else np.zeros(types.size, dtype=bool)
-    labels = []
-    for t, row in enumerate(types.codes):
-        label = ", ".join(f"{cat}={instance.values(cat)[int(code)]}" for cat, code in zip(instance.categories, row))
-        labels.append(f"{label} (id {instance.ids[int(types.members[t][0])]})" if split[t] else label)
-    return labels
-
-
-def distribution_table(instance: Instance, distribution: Distribution) -> pd.DataFrame:
-    """One row per composition: probability, number of panels it stands for, seats per type."""
-    from .enumeration import panels_per_composition
-
-    labels = type_labels(instance, distribution.types)
-    table = pd.DataFrame(distribution.compositions, columns=labels)
-    table.insert(0, "panels", [int(x) for x in panels_per_composition(distribution.types, distribution.compositions)])
-    table.insert(0, "probability", distribution.probabilities)
-    table.insert(0, "composition", np.arange(1, distribution.support + 1))
-    return table.sort_values("probability", ascending=False, kind="stable").reset_index(drop=True)
-
-
-def _free_name(columns: Sequence[str], name: str) -> str:
-    """`name`, or "volunteer <name>" (then with a number) when the pool already has such a column."""
-    taken = set(map(str, columns))
-    candidates = [name, f"volunteer {name}"] + [f"volunteer {name} {i}" for i in range(2, len(taken) + 3)]
-    return next(c for c in candidates if c not in taken)
-
-
-def volunteer_table(instance: Instance) -> pd.DataFrame:
-    """The pool with the volunteer id as first column, pool row order. A pool column "id" that holds
-    exactly the ids is moved first and not duplicated; any other clash gets the id column a free name
-    ("volunteer id")."""
-    table = instance.pool.copy()
-    if "id" in table.columns and table["id"].astype(str).tolist() == [str(i) for i in instance.ids]:
-        return table[["id", *[c for c in table.columns if c != "id"]]].reset_index(drop=True)
-    table.insert(0, _free_name(table.columns, "id"), instance.ids)
-    return table.reset_index(drop=True)
-
-
-def volunteer_probabilities(instance: Instance, marginals: np.ndarray) -> pd.DataFrame:
-    """id, every pool column, and the volunteer's selection probability (column "probability", or a
-    free name if the pool has a column of that name)."""
-    table = volunteer_table(instance)
-    table[_free_name(table.columns, "probability")] = np.asarray(marginals, dtype=float)
-    return table
-
-
-def panel_tables(instance: Instance, panel: Sequence[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(selected volunteers, remaining volunteers), each with id first and every pool column, pool order."""
-    table = volunteer_table(instance)
-    chosen = np.zeros(instance.n, dtype=bool)
-    chosen[np.asarray(list(panel), dtype=np.int64)] = True
-    return table[chosen].reset_index(drop=True), table[~chosen].reset_index(drop=True)
-
-
-def ticket_rows(instance: Instance, lottery: TransparentLottery) -> list[list[str]]:
-    """The volunteer ids of every ticket, in ticket order."""
-    return [[instance.ids[i] for i in panel] for panel in lottery.tickets]
-
-
-def ticket_table(instance: Instance, lottery: TransparentLottery) -> pd.DataFrame:
-    """ticket number -> the ids of the volunteers on that ticket's panel."""
-    return pd.DataFrame({
-        "ticket": np.arange(1, lottery.M + 1),
-        "volunteers": [", ".join(ids) for ids in ticket_rows(instance, lottery)],
-    })
-
-
-def _canonical_json(value: object) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def file_hashes(instance: Instance, files: dict[str, str | Path | bytes] | None = None) -> dict[str, dict[str, str | None]]:
-    """SHA-256 of each input file: from `files` (role -> path or the file's bytes) when given, else
-    from the file named in instance.sources if it is readable there, else None."""
-    files = files or {}
-    out: dict[str, dict[str, str | None]] = {}
-    for role in dict.fromkeys([*instance.sources, *files]):
-        given = files.get(role, instance.sources.get(role))
-        data: bytes | None = None
-        if isinstance(given, (bytes, bytearray)):
-            data = bytes(given)
-        elif given is not None and Path(given).is_file():
-            data = Path(given).read_bytes()
-        name = Path(given).name if isinstance(given, (str, Path)) else instance.sources.get(role)
-        out[role] = {"file": name, "sha256": hashlib.sha256(data).hexdigest() if data is not None else None}
-    return out
-
-
-def commitment(instance: Instance, algorithm: str, options: dict | None = None,
-               lottery: TransparentLottery | None = None) -> str:
-    """SHA-256 of the canonical JSON of {instance fingerprint, algorithm, options, M, ticket table},
-    to publish before the draw so anyone can check afterwards that nothing was changed."""
-    payload = {"instance_sha256": instance.fingerprint(), "algorithm": algorithm, "options": options or {}}
-    if lottery is not None:
-        payload["M"] = lottery.M
-        payload["tickets"] = ticket_rows(instance, lottery)
-    return hashlib.sha256(_canonical_json(payload).encode()).hexdigest()
-
-
-def audit_record(instance: Instance, *, algorithm: str, options: dict | None, seed: int, panel: Sequence[int],
-                 lottery: TransparentLottery | None = None, ticket: int | None = None,
-                 public_numbers: Sequence[int | str] | None = None,
-                 files: dict[str, str | Path | bytes] | None = None,
-                 hashes: dict[str, dict[str, str | None]] | None = None,
-                 algorithm_seed: int | None = None, id_column: str | None = None) -> dict:
-    """Everything needed to check and replay a draw, as a JSON-ready dict.
-
-    `files`: see file_hashes; `hashes`: entries {"file", "sha256"} already computed (the app keeps the
-    hashes of the bytes uploaded), which take precedence. `algorithm_seed`: the seed the algorithm ran
-    with (default: the lottery's seed, else `seed`)."""
-    if algorithm_seed is None:
-        algorithm_seed = lottery.seed if lottery is not None else seed
-    record: dict = {
-        "library_version": __version__,
-        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "instance_sha256": instance.fingerprint(),
-        "input_files": {**file_hashes(instance, files), **(hashes or {})},
-        "n": instance.n,
-        "k": instance.k,
-        "household": list(instance.household),
-        "algorithm": algorithm,
-        "options": json.loads(_canonical_json(options or {})),
-        "algorithm_seed": int(algorithm_seed),
-        "seed": int(seed),
-        "panel_rows": [int(i) for i in panel],
-        "panel_ids": [instance.ids[int(i)] for i in panel],
-    }
-    if id_column:
-        record["id_column"] = id_column
-    if public_numbers is not None:
-        record["seed_source"] = {"public_numbers": [str(x).strip() for x in public_numbers], "rule": SEED_RULE}
-    if lottery is not None:
-        record["lottery"] = {
-            "M": lottery.M,
-            "seed": lottery.seed,
-            "ticket": int(ticket) if ticket is not None else lottery.ticket_for_seed(seed),
-            "ticket_rule": TICKET_RULE,
-            "commitment": commitment(instance, algorithm, options, lottery),
-            "max_deviation": lottery.max_deviation,
-        }
-    return record
-
-
-ROLE_NAMES = {"pool": "pool file", "quotas": "quota file", "background": "background file"}
-
-
-def check_file_hashes(record: dict, actual: dict[str, dict[str, str | None]]) -> None:
-    """Raise ReplayMismatch at the first input file whose recorded SHA-256 differs from `actual`'s
-    (or cannot be compared because the file was not given). Roles recorded without a hash are skipped."""
-    for role, entry in (record.get("input_files") or {}).items():
-        expected = (entry or {}).get("sha256")
-        if not expected:
-            continue
-        what = ROLE_NAMES.get(role, f"{role} file")
-        found = (actual.get(role) or {}).get("sha256")
-        if found is None:
-            raise ReplayMismatch(f"the {what} '{entry.get('file')}' is recorded with SHA-256 {expected[:12]}…, "
-                                 "but no such file was given to check it against")
-        if found != expected:
-            name = (actual.get(role) or {}).get("file") or "given"
-            raise ReplayMismatch(f"the {what} '{name}' differs from the recorded '{entry.get('file')}' (SHA-256 "
-                                 f"{found[:12]}… instead of {expected[:12]}…): it was changed or saved again")
-
-
-def first_panel_difference(recorded: Sequence[str], replayed: Sequence[str]) -> str:
-    """Where two panels (lists of ids) first differ, in words."""
-    missing = [i for i in recorded if i not in set(replayed)]
-    extra = [i for i in replayed if i not in set(recorded)]
-    if missing or extra:
-        return (f"replaying the draw gives another panel: the record has id '{missing[0] if missing else '-'}', "
-                f"the replay has id '{extra[0] if extra else '-'}' instead ({len(missing)} of {len(recorded)} differ)")
-    return "replaying the draw gives the same volunteers in another order"
-
-
-def replay(record: dict, instance: Instance, result: SelectionResult | Distribution,
-           files: dict[str, str | Path | bytes] | None = None,
-           hashes: dict[str, dict[str, str | None]] | None = None) -> list[int]:
-    """Re-run the draw an audit record describes and return its panel; raise ReplayMismatch naming the
-    first difference: an input file's hash (from `hashes`, else computed from `files` or the files named
-    in instance.sources), the instance, the algorithm, the seed from public numbers, the ticket table,
-    the ticket, or the panel."""
-    check_file_hashes(record, {**file_hashes(instance, files), **(hashes or {})})
-    if record["instance_sha256"] != instance.fingerprint():
-        raise ReplayMismatch("the pool, quotas, k or households differ from those in the audit record "
-                             "(instance fingerprints differ)")
-    algorithm = getattr(result, "algorithm", record["algorithm"])
-    if algorithm != record["algorithm"]:
-        raise ReplayMismatch(f"the record is of algorithm '{record['algorithm']}', the result of '{algorithm}'")
-    seed = int(record["seed"])
-    source = record.get("seed_source")
-    if source and seed_from_public_numbers(source["public_numbers"]) != seed:
-        raise ReplayMismatch("the seed does not follow from the recorded public numbers")
-    lot = record.get("lottery")
-    if lot:
-        lottery = transparent_lottery(result, M=int(lot["M"]), seed=int(lot["seed"]))
-        if commitment(instance, record["algorithm"], record.get("options"), lottery) != lot["commitment"]:
-            raise ReplayMismatch("the rebuilt ticket table does not match the published commitment")
-        if lottery.ticket_for_seed(seed) != int(lot["ticket"]):
-            raise ReplayMismatch("the seed does not draw the recorded ticket")
-        panel = lottery.draw_ticket(int(lot["ticket"]))
-    else:
-        panel = draw_panel(result, seed)
-    replayed = [instance.ids[i] for i in panel]
-    if replayed != list(record["panel_ids"]):
-        raise ReplayMismatch(first_panel_difference(list(record["panel_ids"]), replayed))
-    return panel

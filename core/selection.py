@@ -62,11 +62,11 @@ class Algorithm(Protocol):
 
 # name -> "module:function"; modules are imported on first use so a slow import costs only its users
 REGISTRY: dict[str, str] = {
-    "legacy": "core.legacy:select",
+    "legacy": "core.algorithms.legacy:select",
     "maximin": "core.fair.maximin:select",
     "leximin": "core.fair.leximin:select",
     "nash": "core.fair.nash:select",
-    "diversimax": "core.diversimax:select",
+    "diversimax": "core.algorithms.diversimax:select",
     "endtoend": "core.endtoend.selection:select",
     "uniform": "core.counting:select",
     "goldilocks": "core.fair.goldilocks:select",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.compare import (
+from core.analysis.compare import (
     allocation_curves,
     comparison_table,
     filter_volunteers,

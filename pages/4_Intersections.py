@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import InputError
-from core.intersection_views import (
+from core.views.intersections import (
     cell_counts,
     check_table_choice,
     heatmap_frame,

@@ -11,7 +11,7 @@ from core.endtoend.participation import fit_instance
 from core.endtoend.phase_one import phase_one
 from core.endtoend.selection import background_shares
 from core.endtoend.simulation import simulate_algorithm, simulate_phase_one
-from core.endtoend_views import (
+from core.views.endtoend import (
     beta_frame,
     boost_by_value,
     population_model,

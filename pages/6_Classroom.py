@@ -7,28 +7,27 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.classroom import (
+from core.views.classroom import (
     ALGORITHMS,
     LABELS,
+    panel_frame,
+    panel_table,
+    person_frame,
+    spread_of_chance,
+    summary_frame,
+)
+from core.views.classroom_pool import (
     MAX_K,
     MAX_VOLUNTEERS,
     MIN_K,
     classroom_instance,
     fits_classroom,
     instance_tables,
-    legacy_trace,
-    leximin_stages,
-    panel_frame,
-    panel_table,
     participation_from_shares,
-    person_frame,
-    pool_status,
     quota_rows,
-    spread_of_chance,
-    stage_text,
-    summary_frame,
 )
-from core.examples import load_example
+from core.views.classroom_steps import leximin_stages, legacy_trace, pool_status, stage_text
+from core.io.examples import load_example
 from ui import design, state
 from ui.escape import md, md_join
 from ui.layout import page_setup, percent, share_columns

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.examples import load_example
-from core.feasibility import check
-from core.quota_editing import proportional
+from core.io.examples import load_example
+from core.analysis.feasibility import check
+from core.views.quota_editing import proportional
 
 ROOT = Path(__file__).resolve().parents[1]
 HOME = str(ROOT / "streamlit_app.py")

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.errors import InputError
-from core.examples import load_example
+from core.io.examples import load_example
 from core.lottery import MAX_TICKET_SEATS, max_tickets, transparent_lottery
 from core.selection import run
 from ui import lottery as ui_lottery

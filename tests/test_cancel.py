@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from core.cancel import Cancelled, CancelToken, active, check, checked_progress, current
-from core.examples import load_example
+from core.io.examples import load_example
 from core.selection import REGISTRY, no_progress, run
 from ui.compare_run import compare_options
 

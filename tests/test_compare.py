@@ -9,19 +9,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.compare import (allocation_curves, comparison_table, filter_volunteers, panels_meeting_quotas,
+from core.analysis.compare import (allocation_curves, comparison_table, filter_volunteers, panels_meeting_quotas,
                           seats_table, volunteer_table)
 from core.distribution import Distribution
-from core.enumeration import valid_compositions
+from core.algorithms.enumeration import valid_compositions
 from core.errors import InputError
-from core.examples import load_example
-from core.feasibility import check
+from core.io.examples import load_example
+from core.analysis.feasibility import check
 from core.lottery import transparent_lottery
-from core.lottery_view import lottery_volunteers, selected_and_remaining, volunteer_rows
-from core.quota_editing import proportional, quota_flags, quota_table, quotas_from_table
-from core.scenarios import Scenario, quota_file_table, scenarios_from_json, scenarios_to_json
+from core.views.lottery import lottery_volunteers, selected_and_remaining, volunteer_rows
+from core.views.quota_editing import proportional, quota_flags, quota_table, quotas_from_table
+from core.io.scenarios import Scenario, quota_file_table, scenarios_from_json, scenarios_to_json
 from core.selection import SelectionResult
-from core.summary import category_overview, instance_summary
+from core.views.summary import category_overview, instance_summary
 
 
 @pytest.fixture(scope="module")
@@ -143,8 +143,8 @@ def test_scenarios_round_trip_and_errors(classroom):
 
 
 def test_quota_file_table_reloads(tmp_path, classroom):
-    from core.examples import EXAMPLES_FOLDER
-    from core.loaders import load_instance
+    from core.io.examples import EXAMPLES_FOLDER
+    from core.io.loaders import load_instance
 
     path = tmp_path / "quotas.csv"
     quota_file_table(classroom).to_csv(path, index=False)

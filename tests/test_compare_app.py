@@ -16,7 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_pages_extra import page
 
-from core.examples import load_example
+from core.io.examples import load_example
 from core.views.compare_plan import (
     QUICK_SET_ABOVE_TYPES,
     RATE,

@@ -15,10 +15,10 @@ from core.counting import (
     estimate_count,
     select,
 )
-from core.enumeration import TooManyPanels, all_panels, valid_compositions
+from core.algorithms.enumeration import TooManyPanels, all_panels, valid_compositions
 from core.errors import InfeasibleQuotas
-from core.examples import load_example
-from core.loaders import load_instance
+from core.io.examples import load_example
+from core.io.loaders import load_instance
 from core.model import Instance
 from core.selection import run
 

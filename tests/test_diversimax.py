@@ -4,10 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.diversimax import DiversimaxModel, cell_capacity, diversimax_objective, objective_grain, select, snap_up
-from core.enumeration import valid_compositions
+from core.algorithms.diversimax import DiversimaxModel, select
+from core.algorithms.diversimax_objective import cell_capacity, diversimax_objective, objective_grain, snap_up
+from core.algorithms.enumeration import valid_compositions
 from core.errors import InfeasibleQuotas, InputError
-from core.intersections import intersection_tables
+from core.analysis.intersections import intersection_tables
 from core.model import Instance, Quota
 from core.selection import run
 
@@ -122,7 +123,7 @@ def test_infeasible_quotas_and_unknown_options_are_reported():
         select(instance, seed=0, options={"ordr": 2})
 
 
-# --- exact model reductions (core.diversimax.cell_capacity, objective_grain): valid on every panel ---
+# --- exact model reductions (core.algorithms.diversimax.cell_capacity, objective_grain): valid on every panel ---
 
 
 def _reduction_instances():
@@ -181,7 +182,7 @@ def test_highs_branches_on_pseudocosts_from_the_first_node():
     (if python-mip renames that interface, this fails instead of Diversimax silently slowing down)."""
     from mip.highs import ffi
 
-    from core.diversimax import HIGHS_MIN_RELIABLE
+    from core.algorithms.diversimax import HIGHS_MIN_RELIABLE
 
     instance = random_instance(0)
     model = DiversimaxModel(instance.types, intersection_tables(instance, 3, 100))

@@ -10,9 +10,10 @@ from scipy.optimize import linprog
 from core.endtoend.closest import closest_distribution, relaxed_closest
 from core.endtoend.phase_one import capped_marginals, phase_one
 from core.endtoend.simulation import PopulationModel, pool_batches, pool_counts, simulate_algorithm, simulate_phase_one
-from core.enumeration import valid_compositions
+from core.algorithms.enumeration import valid_compositions
 from core.errors import InputError
-from core.generator import CategorySpec, PopulationSpec, climate_assembly_spec, generate, proportional_quotas
+from core.io.generator import climate_assembly_spec, generate, proportional_quotas
+from core.io.synthetic import CategorySpec, PopulationSpec
 from core.model import Instance, Quota
 from core.selection import run
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from core.errors import InputError
-from core.examples import load_example
+from core.io.examples import load_example
 from core.selection import REGISTRY, SelectionResult, run
 
 EXAMPLES = ["classroom", "climate_300", "large_2000"]

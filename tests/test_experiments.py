@@ -24,7 +24,8 @@ from core.experiments.cluster import ProgressLine, open_client, scheduler_addres
 from core.experiments.simulate import PartsFolder, Simulation, results_table, simulate
 from core.experiments.sweep import load_scenarios, run_sweep, write_results
 from core.experiments.views import SIMULATION, SWEEP, read_results, simulation_curve, sweep_figure
-from core.generator import CategorySpec, PopulationSpec, proportional_quotas
+from core.io.generator import proportional_quotas
+from core.io.synthetic import CategorySpec, PopulationSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 FIGURES_THAT_VARY = ["seconds"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.enumeration import valid_compositions
+from core.algorithms.enumeration import valid_compositions
 from core.fair.face_walk import walk_down_faces
 from core.fair.leximin import leximin
 from core.fair.maximin import maximin
 from core.fair.relaxation import relaxed_leximin
-from core.generator import paper_shaped
+from core.io.generator import paper_shaped
 from tests.test_fair_exact import tiny_instance
 
 

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
-from core.enumeration import valid_compositions
+from core.algorithms.enumeration import valid_compositions
 from core.errors import InfeasibleQuotas
 from core.fair.leximin import leximin
 from core.fair.maximin import maximin
 from core.fair.nash import nash, nash_welfare
 from core.fair.relaxation import relaxed_leximin, relaxed_nash
-from core.loaders import load_instance
+from core.io.loaders import load_instance
 from core.model import Instance, Quota, TypeSpace
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.enumeration import valid_compositions
+from core.algorithms.enumeration import valid_compositions
 from core.errors import InfeasibleQuotas
-from core.feasibility import BoundChange, Repair, check, require_feasible
+from core.analysis.feasibility import BoundChange, Repair, check, require_feasible
 from core.model import Instance, Quota, TypeSpace
 
 

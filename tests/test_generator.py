@@ -9,29 +9,31 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.examples import list_examples, load_example
-from core.generator import (
+from core.io.examples import list_examples, load_example
+from core.io.generator import (
     CLASSROOM_K,
     SHAPES,
-    CategorySpec,
-    PopulationSpec,
     bundled_spec,
-    class_conditional_shares,
     climate_assembly_spec,
-    draw_pool,
     generate,
-    mean_participation,
     paper_shaped,
-    participation_probability,
     proportional_quotas,
-    sample_population,
     widen_to_feasible,
     write_bundled_examples,
     write_instance,
 )
-from core.loaders import load_instance
+from core.io.synthetic import (
+    CategorySpec,
+    PopulationSpec,
+    class_conditional_shares,
+    draw_pool,
+    mean_participation,
+    participation_probability,
+    sample_population,
+)
+from core.io.loaders import load_instance
 from core.model import Instance
-from core.panel_model import PanelModel
+from core.algorithms.panel_model import PanelModel
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,7 +6,7 @@ import cvxpy as cp
 import pytest
 from tiny_pools import random_instance
 
-from core.enumeration import valid_compositions
+from core.algorithms.enumeration import valid_compositions
 from core.fair.goldilocks import goldilocks
 from core.model import Instance, TypeSpace
 from core.selection import run

@@ -13,8 +13,8 @@ import pytest
 from benchmarks.bench_hostile_input import write_xlsx_bomb
 from core.errors import InputError
 from core.io.limits import MAX_COLUMNS, MAX_FILE_BYTES, MAX_ROWS, xml_allowance
-from core.loaders import load_instance
-from core.tables import read_table
+from core.io.loaders import load_instance
+from core.io.tables import read_table
 
 POOL = "id,gender,age\n1,f,young\n2,m,old\n3,f,old\n4,m,young\n"
 QUOTAS = "category,feature,min,max\ngender,f,1,2\ngender,m,1,2\nage,young,0,2\nage,old,0,2\n"
@@ -147,7 +147,7 @@ def test_a_quota_bound_of_ten_to_the_thirty_names_file_row_and_column() -> None:
 
 
 def test_an_edited_bound_of_ten_to_the_thirty_is_refused() -> None:
-    from core.quota_editing import quota_table, quotas_from_table
+    from core.views.quota_editing import quota_table, quotas_from_table
 
     instance = load_instance(POOL.encode(), QUOTAS.encode(), 2, pool_name="pool.csv", quotas_name="quotas.csv")
     table = quota_table(instance, None)
@@ -161,7 +161,7 @@ def test_an_edited_bound_of_ten_to_the_thirty_is_refused() -> None:
 def test_a_scenario_file_with_a_bound_of_ten_to_the_thirty_is_refused() -> None:
     import json
 
-    from core.scenarios import scenarios_from_json
+    from core.io.scenarios import scenarios_from_json
 
     instance = load_instance(POOL.encode(), QUOTAS.encode(), 2, pool_name="pool.csv", quotas_name="quotas.csv")
     document = {"format": "sortition-workbench scenarios", "version": 1,

@@ -13,13 +13,14 @@ import pytest
 
 from core.analysis.households import address_keys, household_summary, normalise_address
 from core.counting import count_panels
-from core.enumeration import all_panels, valid_compositions
+from core.algorithms.enumeration import all_panels, valid_compositions
 from core.fair.goldilocks import goldilocks
 from core.fair.leximin import leximin
 from core.fair.maximin import maximin
 from core.fair.nash import nash
-from core.legacy import LegacyFailed, exact_legacy_marginals
-from core.lottery import transparent_lottery, type_labels
+from core.algorithms.legacy import LegacyFailed, exact_legacy_marginals
+from core.io.result_tables import type_labels
+from core.lottery import transparent_lottery
 from core.model import Instance, Quota, TypeSpace
 from core.selection import REGISTRY, run
 from tests.test_fair_exact import brute_leximin, brute_maximin, brute_nash
@@ -150,7 +151,7 @@ def test_every_algorithm_returns_valid_panels_on_mixed_addresses(name: str) -> N
 
 
 def test_endtoend_on_a_pool_with_some_shared_addresses() -> None:
-    from core.generator import climate_assembly_spec, generate
+    from core.io.generator import climate_assembly_spec, generate
 
     g = generate(climate_assembly_spec(4, coarse_regions=True), 150, 15, seed=3, background_size=2000)
     instance = g.instance.with_quotas(g.instance.quotas)

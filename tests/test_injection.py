@@ -15,8 +15,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.io.export import csv_safe
-from core.loaders import load_instance
-from core.lottery import panel_tables, ticket_table, transparent_lottery
+from core.io.loaders import load_instance
+from core.io.result_tables import panel_tables, ticket_table
+from core.lottery import transparent_lottery
 from core.selection import run
 from tests.hostile_files import (
     AGE,

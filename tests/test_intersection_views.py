@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from core.errors import InputError
-from core.examples import load_example
-from core.intersection_views import (check_table_choice, heatmap_frame, identities_left_out, left_out_probability,
+from core.io.examples import load_example
+from core.views.intersections import (check_table_choice, heatmap_frame, identities_left_out, left_out_probability,
                                      per_table_metrics, summary_table)
 from core.selection import run
 
@@ -63,7 +63,7 @@ def test_left_out_chance_of_the_uniform_lottery_matches_brute_force(classroom) -
 def test_heatmap_frame_marks_cells_left_out(classroom) -> None:
     ids = list(classroom.pool["id"])
     panel = [ids.index(name) for name in ("Ada", "Bea", "Ivan", "Kai")]
-    from core.intersection_views import cell_counts
+    from core.views.intersections import cell_counts
     frame = heatmap_frame(classroom, TABLE, {"drawn": cell_counts(classroom, TABLE, panel=panel)})
     left = frame[frame["left out"]]
     assert sorted(zip(left["column"], left["row"])) == [("man", "60+"), ("woman", "60+")]

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from core.distribution import Distribution
-from core.intersections import (
+from core.analysis.intersections import (
     cell_table,
     gini,
     intersection_metrics,

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from core.errors import InfeasibleQuotas
-from core.legacy import LegacyFailed, exact_legacy_distribution, exact_legacy_marginals, select
+from core.algorithms.legacy import LegacyFailed, exact_legacy_distribution, exact_legacy_marginals, select
 from core.model import Instance, Quota
 from core.selection import run
 
@@ -152,7 +152,7 @@ def test_bad_draws_option_is_refused():
 
 @pytest.mark.parametrize("width", [4, 300])
 def test_pick_proportional_follows_the_weights(width):
-    from core.legacy import pick_proportional
+    from core.algorithms.legacy import pick_proportional
 
     weights = np.zeros((20_000, width))
     weights[:, [0, 1, width - 2, width - 1]] = [1, 0, 3, 4]

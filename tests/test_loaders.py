@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.errors import InputError
-from core.loaders import load_instance
+from core.io.loaders import load_instance
 from core.model import Instance, Quota
-from core.tables import read_table
+from core.io.tables import read_table
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 

@@ -15,12 +15,12 @@ import pytest
 from core import __version__
 from core.distribution import Distribution
 from core.counting import PanelCounter
-from core.enumeration import TooManyPanels, valid_compositions
+from core.algorithms.enumeration import TooManyPanels, valid_compositions
 from core.errors import InputError
-from core.loaders import load_instance
-from core.lottery import (ReplayMismatch, audit_record, commitment, distribution_table, draw_panel, panel_tables,
-                          replay, seed_from_public_numbers, ticket_for_seed, ticket_table, transparent_lottery,
-                          volunteer_probabilities)
+from core.io.loaders import load_instance
+from core.audit.record import ReplayMismatch, audit_record, commitment, replay
+from core.io.result_tables import distribution_table, panel_tables, ticket_table, volunteer_probabilities
+from core.lottery import draw_panel, seed_from_public_numbers, ticket_for_seed, transparent_lottery
 from core.model import Instance, Quota
 from core.selection import SelectionResult
 from tiny_pools import random_instance, write_two_category_pool
@@ -207,7 +207,7 @@ def test_exports_of_a_pool_with_an_id_column(holds_ids):
         assert list(table.columns).count("id") == 1 and table.columns[0] == id_column
     assert list(chosen[id_column]) == [ids[i] for i in panel]
     assert len(rest) == instance.n - instance.k and not set(chosen[id_column]) & set(rest[id_column])
-    from core.lottery_view import selected_and_remaining, volunteer_rows
+    from core.views.lottery import selected_and_remaining, volunteer_rows
     assert volunteer_rows(instance).equals(volunteer_probabilities(instance, result.marginals).iloc[:, :-1])
     assert all(a.equals(b) for a, b in zip(selected_and_remaining(instance, panel), (chosen, rest)))
 

@@ -17,8 +17,8 @@ from core.design.manipulation import (
     manipulability,
     misreported,
 )
-from core.examples import load_example
-from core.loaders import load_instance
+from core.io.examples import load_example
+from core.io.loaders import load_instance
 from core.model import Instance, Quota
 from core.selection import run
 from tests.test_fair_exact import brute_leximin, tiny_instance

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.metrics import expected_seats, metrics_for, panel_seats, probability_metrics, seat_report
+from core.analysis.metrics import expected_seats, metrics_for, panel_seats, probability_metrics, seat_report
 from core.model import Instance, Quota
 from core.selection import SelectionResult
 

@@ -11,7 +11,7 @@ import pytest
 
 from core.analysis.never_selectable import never_selectable
 from core.cli import main
-from core.enumeration import all_panels
+from core.algorithms.enumeration import all_panels
 from core.model import Instance, Quota, TypeSpace
 from tiny_pools import random_instance
 

@@ -12,12 +12,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.errors import InputError, Problem
-from core.examples import EXAMPLES_FOLDER, load_example
-from core.feasibility import BoundChange, check
-from core.loaders import load_instance
+from core.io.examples import EXAMPLES_FOLDER, load_example
+from core.analysis.feasibility import BoundChange, check
+from core.io.loaders import load_instance
 from core.model import Instance, Quota
-from core.quota_editing import rescaled
-from core.validation import check_quotas
+from core.views.quota_editing import rescaled
+from core.io.validation import check_quotas
 from tests.test_app import COMPARE, LOTTERY, POOL, ROOT, app, assert_clean, texts, wait_for_run
 from ui import charts
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-import core.legacy
+import core.algorithms.legacy
 from core.cli import main
 
 
@@ -24,7 +24,7 @@ def write_often_failing(folder: Path) -> tuple[str, str]:
 
 def test_legacy_failing_after_its_retries_exits_2_with_its_message(tmp_path, monkeypatch, capsys) -> None:
     pool, quotas = write_often_failing(tmp_path)
-    monkeypatch.setattr(core.legacy, "DEFAULT_RETRIES", 1)  # all of 300 runs succeed at once: p = (5/18)^300
+    monkeypatch.setattr(core.algorithms.legacy, "DEFAULT_RETRIES", 1)  # all of 300 runs succeed at once: p = (5/18)^300
     status = main(["select", "--pool", pool, "--quotas", quotas, "--k", "4", "--algorithm", "legacy",
                    "--seed", "3", "--legacy-runs", "300", "--json", str(tmp_path / "out.json")])
     err = capsys.readouterr().err
@@ -35,7 +35,7 @@ def test_legacy_failing_after_its_retries_exits_2_with_its_message(tmp_path, mon
 
 
 def _show_legacy_failure() -> None:
-    from core.legacy import LegacyFailed
+    from core.algorithms.legacy import LegacyFailed
     from ui.messages import show_error
 
     show_error(LegacyFailed("the legacy method missed a quota minimum on 100 attempts in a row."), "legacy")

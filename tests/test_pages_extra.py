@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.examples import load_example
+from core.io.examples import load_example
 
 ROOT = Path(__file__).resolve().parents[1]
 INTERSECTIONS = "pages/4_Intersections.py"

@@ -8,7 +8,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from core.endtoend.participation import LikelihoodProgram, fit_instance
-from core.generator import climate_assembly_spec, generate
+from core.io.generator import climate_assembly_spec, generate
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import pytest
 
 from core.cli import main
 from core.errors import InputError
-from core.loaders import load_instance
+from core.io.loaders import load_instance
 from core.model import Quota
 
 # a lower-cased pool: headers and values differ in case from the quota files below

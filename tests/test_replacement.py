@@ -20,10 +20,10 @@ from core.after.replacement import (
     merge_free_values,
 )
 from core.cli import main
-from core.enumeration import all_panels
+from core.algorithms.enumeration import all_panels
 from core.errors import InputError
 from core.fair.leximin import leximin
-from core.lottery import ReplayMismatch
+from core.audit.record import ReplayMismatch
 from core.model import Instance, Quota
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from core.examples import EXAMPLES_FOLDER
+from core.io.examples import EXAMPLES_FOLDER
 from tests.test_app import (
     LOTTERY,
     app,

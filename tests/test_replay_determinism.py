@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.diversimax import NODES_PER_SECOND, node_limit_for, safety_seconds, select
+from core.algorithms.diversimax import NODES_PER_SECOND, node_limit_for, safety_seconds, select
 from core.errors import InputError
-from core.generator import paper_shaped
+from core.io.generator import paper_shaped
 
 
 def test_diversimax_replays_exactly_when_its_work_limit_binds() -> None:

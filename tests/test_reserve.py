@@ -15,7 +15,7 @@ from core.after.reserve import (
     optimise_reserve,
     read_dropout_rates,
 )
-from core.enumeration import all_panels
+from core.algorithms.enumeration import all_panels
 from core.errors import InputError
 from core.model import Instance, Quota
 

@@ -13,9 +13,9 @@ import pytest
 from scipy.optimize import linprog
 
 from core.design.targets import quota_targets, relaxed_deviation, without_targets
-from core.enumeration import valid_compositions
+from core.algorithms.enumeration import valid_compositions
 from core.errors import InputError
-from core.loaders import load_instance
+from core.io.loaders import load_instance
 from core.model import Instance
 from core.selection import run
 from tests.test_fair_exact import tiny_instance

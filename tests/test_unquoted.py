@@ -17,7 +17,7 @@ from core.design.unquoted import (
     unquoted_groups,
     unquoted_table,
 )
-from core.enumeration import all_panels
+from core.algorithms.enumeration import all_panels
 from core.errors import InputError
 from core.model import Instance, Quota
 from core.selection import run
@@ -106,7 +106,7 @@ def test_select_json_has_unquoted_groups(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_compare_page_shows_groups_no_quota_names() -> None:
-    from core.examples import load_example
+    from core.io.examples import load_example
     from tests.test_app import app, assert_clean, run_compare
 
     at = app().run()

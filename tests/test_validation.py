@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from core.errors import InputError, Problem
-from core.feasibility import check
-from core.loaders import load_instance
+from core.analysis.feasibility import check
+from core.io.loaders import load_instance
 from core.model import Quota
-from core.validation import check_quotas, parse_whole_number
+from core.io.validation import check_quotas, parse_whole_number
 
 QUOTAS = "category,feature,min,max\ngender,female,1,3\ngender,male,1,3\nage,young,1,3\nage,old,1,3\n"
 POOL = "id,gender,age\n1,female,young\n2,male,old\n3,female,old\n4,male,young\n5,female,young\n"

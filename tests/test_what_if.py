@@ -13,9 +13,9 @@ from streamlit.testing.v1 import AppTest
 from test_pages_extra import page
 from tiny_pools import random_instance
 
-from core.enumeration import valid_compositions
-from core.examples import load_example
-from core.feasibility import check
+from core.algorithms.enumeration import valid_compositions
+from core.io.examples import load_example
+from core.analysis.feasibility import check
 from core.selection import run
 from core.views.what_if import change_note, what_if
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import Problem
-from core.feasibility import FeasibilityReport, check
+from core.analysis.feasibility import FeasibilityReport, check
 from core.model import Instance
-from core.quota_editing import edited_context
-from core.validation import check_quotas
+from core.views.quota_editing import edited_context
+from core.io.validation import check_quotas
 
 
 @st.cache_data(show_spinner=False, max_entries=256, ttl=3600)

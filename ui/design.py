@@ -30,8 +30,8 @@ from core.design.unquoted import (
     unquoted_table,
 )
 from core.errors import InputError
+from core.analysis.metrics import expected_seats, probability_metrics
 from core.io.export import csv_safe
-from core.metrics import expected_seats, probability_metrics
 from core.model import Instance
 from core.selection import SelectionResult
 from ui.algorithms import options_for

@@ -1,4 +1,4 @@
-"""Altair charts of the End-to-end page; each takes a DataFrame made by core.endtoend_views."""
+"""Altair charts of the End-to-end page; each takes a DataFrame made by core.views.endtoend."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.intersection_views import per_table_metrics
+from core.views.intersections import per_table_metrics
 from core.model import Instance
 from core.selection import SelectionResult
 
@@ -55,7 +55,7 @@ def drawn_panels(key: str, count: int, seed: int, _result: SelectionResult) -> l
 @st.cache_resource(show_spinner=False, max_entries=16, ttl=3600)
 def table_metrics(key: str, _instance: Instance, _results: dict[str, SelectionResult],
                   _panels: dict[str, list[list[int]]], _background: pd.DataFrame | None) -> pd.DataFrame:
-    """core.intersection_views.per_table_metrics for every 2- and 3-category table (cached per key)."""
+    """core.views.intersections.per_table_metrics for every 2- and 3-category table (cached per key)."""
     return per_table_metrics(_instance, {n: r.marginals for n, r in _results.items()},
                              {n: r.distribution for n, r in _results.items()}, _panels,
                              order=3, max_cells=None, background=_background)

@@ -35,7 +35,7 @@ import streamlit as st
 
 from core.cancel import Cancelled, CancelToken, checked_progress
 from core.cancel import active as cancel_scope
-from core.examples import list_examples, load_example
+from core.io.examples import list_examples, load_example
 from core.model import Instance
 from core.selection import Progress, SelectionResult, run
 from core.views.compare_plan import algorithm_fraction, expected_seconds, run_fraction

@@ -1,6 +1,6 @@
 """The audit record of a replacement draw, and its replay.
 
-The record is `core.lottery.audit_record` of the completed panel (instance fingerprint, input file
+The record is `core.audit.record.audit_record` of the completed panel (instance fingerprint, input file
 hashes, algorithm, options, seed, panel rows and ids) with `kind = "replacement"` and a
 `replacement` section: the panel as drawn, the declined, the kept and the replacement ids, and the
 fingerprint of the conditioned instance. Replaying conditions the same instance on the same panel
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..lottery import ReplayMismatch, audit_record
+from ..audit.record import ReplayMismatch, audit_record
 from ..model import Instance
 from ..selection import SelectionResult
 from .replacement import ReplacementResult, draw_replacements

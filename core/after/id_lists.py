@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import InputError, Problem
+from ..io.tables import read_table
 from ..model import Instance
-from ..tables import read_table
 
 
 @dataclass

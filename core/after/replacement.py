@@ -22,7 +22,7 @@ hence the same for interchangeable volunteers: merging changes no probability, o
 types the solver sees.
 
 When no valid completion exists, `ReplacementInfeasible` carries the smallest repair of the
-conditioned quotas (`core.feasibility.minimal_repair`), written back as changes of the original
+conditioned quotas (`core.analysis.feasibility.minimal_repair`), written back as changes of the original
 bounds (a conditioned bound moved by d is the original bound moved by d).
 """
 
@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..analysis.feasibility import BoundChange, Repair, check
 from ..errors import InfeasibleQuotas, InputError, Problem, SolverError
-from ..feasibility import BoundChange, Repair, check
 from ..model import Instance, Quota
 from ..selection import Progress, SelectionResult, no_progress, run
 

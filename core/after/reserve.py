@@ -44,8 +44,8 @@ import mip
 import numpy as np
 
 from ..errors import InputError, Problem
+from ..io.tables import read_table
 from ..model import Instance
-from ..tables import read_table
 
 DEFAULT_DROPOUT = 0.1
 DEFAULT_SCENARIOS = 200

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..lottery import _free_name, volunteer_table
+from ..io.result_tables import free_column_name, volunteer_table
 from ..model import Instance
 from .replacement import ReplacementResult
 from .reserve import ReserveList
@@ -24,7 +24,7 @@ def updated_files(instance: Instance, outcome: ReplacementResult) -> tuple[pd.Da
     status[outcome.kept_rows] = "kept"
     status[outcome.replacement_rows] = "replacement"
     selected = table.iloc[outcome.completed_rows].copy()
-    selected.insert(1, _free_name(table.columns, "status"), status[outcome.completed_rows])
+    selected.insert(1, free_column_name(table.columns, "status"), status[outcome.completed_rows])
     outside = np.ones(instance.n, dtype=bool)
     outside[outcome.completed_rows] = False
     outside[outcome.declined_rows] = False
@@ -47,7 +47,7 @@ def replacement_probabilities(instance: Instance, outcome: ReplacementResult) ->
 def reserve_table(instance: Instance, rows: list[int]) -> pd.DataFrame:
     """The reserve list in order: position (1 = called first), id and every pool column."""
     table = volunteer_table(instance).iloc[rows].reset_index(drop=True)
-    table.insert(0, _free_name(table.columns, "position"), np.arange(1, len(rows) + 1))
+    table.insert(0, free_column_name(table.columns, "position"), np.arange(1, len(rows) + 1))
     return table
 
 

@@ -3,7 +3,7 @@
 A type t is selectable iff  max { c_t : c a valid panel composition } >= 1  (see `TypeSpace`).
 Rather than one integer program per type, types are covered by panels: start from any valid
 panel, then repeatedly solve
-    max  sum_{t uncovered} c_t   over the panel model (`core.panel_model.PanelModel`),
+    max  sum_{t uncovered} c_t   over the panel model (`core.algorithms.panel_model.PanelModel`),
 trying the LP relaxation first (an LP optimum below 1 already proves that no uncovered type fits
 on any panel; an integral LP optimum is a panel) and the integer program only when needed. Each
 panel found covers at least one new type; a proven optimum below 1 means every type still
@@ -65,7 +65,7 @@ def never_selectable(instance: Instance, selectable: np.ndarray | None = None,
     `selectable` (n booleans, optional) marks volunteers already known to sit on some valid panel
     (e.g. a positive probability under an exact algorithm), which spares the solver work."""
     # imported here: mip is loaded only when the question is asked
-    from ..panel_model import PanelModel
+    from ..algorithms.panel_model import PanelModel
 
     types = instance.types
     covered = types.counts == 0

@@ -1,6 +1,6 @@
 """Replaying an audit record: the same files, algorithm, options and seed must give the same panel.
 
-A record (core.lottery.audit_record) names the SHA-256 of every input file, the instance fingerprint,
+A record (core.audit.record.audit_record) names the SHA-256 of every input file, the instance fingerprint,
 the algorithm with its options, the seed the algorithm ran with, the draw's seed (and its public
 numbers), the lottery's M, seed, commitment and ticket, and the panel. Replaying checks them in that
 order and stops at the first difference:
@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import InputError, Problem
-from ..lottery import ReplayMismatch, check_file_hashes, replay
 from ..model import Instance
 from ..selection import REGISTRY, Progress, SelectionResult, no_progress, run
+from .record import ReplayMismatch, check_file_hashes, replay
 
 REQUIRED = ("instance_sha256", "algorithm", "options", "seed", "panel_ids", "k")
 
@@ -125,7 +125,7 @@ def replay_files(record: dict, pool: str | Path, quotas: str | Path, *, k: int |
     """Load the files as the record describes (k, id column, households as recorded unless given),
     check their hashes, re-run the algorithm with the recorded options and seed, and compare. A
     replacement draw's record (kind "replacement") also names the panel and declined files."""
-    from ..loaders import load_instance
+    from ..io.loaders import load_instance
 
     files = {"pool": Path(pool), "quotas": Path(quotas)}
     for role, path in (("background", background), ("panel", panel), ("declined", declined)):

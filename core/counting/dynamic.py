@@ -20,8 +20,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..algorithms.enumeration import TooManyPanels
 from ..cancel import check as check_cancelled
-from ..enumeration import TooManyPanels
 from ..errors import InfeasibleQuotas
 from ..model import TypeSpace
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..algorithms.enumeration import TooManyPanels
 from ..distribution import Distribution
-from ..enumeration import TooManyPanels
 from ..errors import InfeasibleQuotas, SolverError
 from ..fair.face_mip import FaceMIP
 from ..model import Instance, TypeSpace

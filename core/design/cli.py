@@ -38,8 +38,8 @@ def add_manipulation_parser(commands: Any, instance_arguments: Callable[[argpars
 def run_manipulation(args: argparse.Namespace) -> int:
     """The `manipulation` command (see the module docstring); returns the exit status."""
     from .. import cli
+    from ..analysis.feasibility import require_feasible
     from ..errors import InputError, Problem
-    from ..feasibility import require_feasible
     from ..selection import REGISTRY
     from .manipulation import incentives, manipulability
 

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, Problem
+from ..io.tables import normalise_header, read_table
 from ..model import Instance
-from ..tables import normalise_header, read_table
 
 ROW_NUMBERS = "row_numbers"  # key in DataFrame.attrs: spreadsheet row of each background row
 SOURCE = "source"  # key in DataFrame.attrs: the file name

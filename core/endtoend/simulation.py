@@ -92,11 +92,11 @@ class PopulationModel:
 
     @staticmethod
     def from_spec(spec, size: float = 1_000_000) -> "PopulationModel":
-        """Every value combination of a core.generator.PopulationSpec with its exact share and true q.
+        """Every value combination of a core.io.synthetic.PopulationSpec with its exact share and true q.
 
         Share of a combination: (1/L) sum_l prod_f p_l(v_f) (the spec's latent class mixture).
         """
-        from ..generator import class_conditional_shares, participation_of_codes
+        from ..io.synthetic import class_conditional_shares, participation_of_codes
 
         tables = [class_conditional_shares(c, spec.latent_classes, spec.correlation) for c in spec.categories]
         codes = np.array(list(itertools.product(*[range(len(c.values)) for c in spec.categories])), dtype=np.int64)

@@ -211,8 +211,8 @@ def build_simulation(args: argparse.Namespace, algorithms: list[str]):
     from ..endtoend.background import encode_background, load_background
     from ..endtoend.participation import fit_instance
     from ..endtoend.simulation import PopulationModel
-    from ..endtoend_views import population_model
-    from ..loaders import load_instance
+    from ..io.loaders import load_instance
+    from ..views.endtoend import population_model
     from .simulate import Simulation
 
     instance = load_instance(args.pool, args.quotas, args.k)

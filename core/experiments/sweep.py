@@ -2,8 +2,8 @@
 
 A *case* is (scenario, algorithm, seed). `run_case` is the task: it checks that some panel meets
 the scenario's quotas, runs the algorithm (core.selection.run, which verifies every panel) and
-returns a flat record: the fairness figures of the Compare page (core.compare.comparison_table),
-quota compliance, intersectional figures (core.intersections, order 2 and 3 tables), the time and
+returns a flat record: the fairness figures of the Compare page (core.analysis.compare.comparison_table),
+quota compliance, intersectional figures (core.analysis.intersections, order 2 and 3 tables), the time and
 `input hash` = SHA-256 of (instance fingerprint, algorithm, options, seed), so two rows with the
 same hash are the same computation. A run that fails (no panel meets the quotas, a solver gives
 up) becomes a row with `status` = "failed" and its message; it never stops the sweep.
@@ -59,9 +59,9 @@ def _frame_hash(frame: pd.DataFrame) -> str:
 
 def run_case(instance: Instance, case: Case, options: dict[str, Any]) -> dict[str, Any]:
     """The task: run one case and return its row (never raises for a failed run)."""
-    from ..compare import comparison_table
-    from ..feasibility import require_feasible
-    from ..intersections import intersection_metrics
+    from ..analysis.compare import comparison_table
+    from ..analysis.feasibility import require_feasible
+    from ..analysis.intersections import intersection_metrics
     from ..selection import run
 
     row: dict[str, Any] = {"scenario": case.scenario, "algorithm": case.algorithm, "seed": case.seed,
@@ -189,8 +189,8 @@ def load_scenarios(pool: str | Path, paths: Sequence[str | Path], k: int, *, id_
     """Scenario name → instance. A quota file is a scenario named by its file name (with `k`); a
     scenario file (.json, exported by the Pool and quotas page) adds each of its named scenarios
     (with their own k), read against `base_quotas` or else the first quota file given."""
-    from ..loaders import load_instance
-    from ..scenarios import scenarios_from_json
+    from ..io.loaders import load_instance
+    from ..io.scenarios import scenarios_from_json
 
     files = scenario_files(paths)
     quota_files = [f for f in files if f.suffix.lower() in QUOTA_SUFFIXES]

@@ -9,7 +9,7 @@ restricted optimum (*pricing*). Here:
 
 - `ColumnSet`: the columns found so far, without duplicates.
 - `Pricer`: pricing. Cheap first (swap local search from the best known columns), exact when
-  the cheap step finds nothing (the quota MIP of `core.panel_model`, with its proven bound).
+  the cheap step finds nothing (the quota MIP of `core.algorithms.panel_model`, with its proven bound).
 - `StageLP`: the restricted master LP of maximin and of every leximin stage, in HiGHS, kept
   warm across rounds and stages:
       max z  s.t.  p_t >= z (t unfixed),  p_t >= f_t (t fixed),  sum_c lambda_c = 1,  lambda >= 0.
@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
+from ..algorithms.panel_model import PanelModel, PricedPanel
 from ..cancel import check as check_cancelled
 from ..errors import InfeasibleQuotas, SolverError
 from ..model import TypeSpace
-from ..panel_model import PanelModel, PricedPanel
 from ..selection import Progress, no_progress
 
 GAP_TOLERANCE = 1e-9  # a stage stops when its proven upper bound is within this of its value

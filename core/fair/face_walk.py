@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..algorithms.panel_model import PanelModel
 from ..errors import InfeasibleQuotas, SolverError
 from ..model import TypeSpace
-from ..panel_model import PanelModel
 from .face_mip import FaceMIP
 
 TIGHT = 1e-9  # a coordinate or quota within this (in seats) of its bound counts as at the bound ...

@@ -1,8 +1,8 @@
 """Diversimax (Matar 2025): among the panels meeting every quota, the one spreading its seats most
-evenly over every intersection of categories (see core.intersections for tables and cells).
+evenly over every intersection of categories (see core.analysis.intersections for tables and cells).
 
     minimise  sum_t sum_{c in cells(t)} |n_c - V_t|      V_t = k / |cells(t)|,  n_c = sum_{types in c} x_type
-    subject to the quota model of core.panel_model (x = type counts; per person with households).
+    subject to the quota model of core.algorithms.panel_model (x = type counts; per person with households).
 
 Speed-ups used here (all exact: the optimum and every panel's objective are unchanged):
 1. Every table has sum_c n_c = k = |cells(t)| V_t, so  sum_c |n_c - V_t| = 2 sum_c (n_c - V_t)^+ .
@@ -15,7 +15,8 @@ Speed-ups used here (all exact: the optimum and every panel's objective are unch
    over sum_c n_c = k, 0 <= n_c <= cap_c has an integral LP optimum), so per-table lower bounds
    such as k(1 - V) + (|C| - k)V for V < 1 are implied and add nothing as constraints; on obf the
    exact optimum of every 3- or 4-category projection of the problem did not lift the LP either.
-2. Cell capacity cap_c = min(pool count, k, the quota maxima covering c) (cell_capacity) bounds n_c:
+2. Cell capacity cap_c = min(pool count, k, the quota maxima covering c) (cell_capacity, in
+   core/algorithms/diversimax_objective.py, with the objective and the warm-start swap search) bounds n_c:
    a cell with cap_c <= floor V always has (n_c - V)^+ = 0 and gets no variable; a cell with
    V < 1 and cap_c <= 1 has (n_c - V)^+ = (1 - V) n_c exactly, a linear objective term; a cell with
    cap_c <= ceil V needs only the hull line (it dominates n_c - V there). 10-20% fewer variables.
@@ -96,19 +97,26 @@ import math
 import mip
 import numpy as np
 
-from .cancel import check as check_cancelled
-from .cancel import interrupt_solver
-from .distribution import Distribution
-from .errors import InfeasibleQuotas, InputError, Problem, SolverError
-from .intersections import (
+from ..analysis.intersections import (
     DEFAULT_MAX_CELLS,
     DEFAULT_ORDER,
     IntersectionTable,
     intersection_tables,
 )
-from .model import Instance, TypeSpace
+from ..cancel import check as check_cancelled
+from ..cancel import interrupt_solver
+from ..distribution import Distribution
+from ..errors import InfeasibleQuotas, InputError, Problem, SolverError
+from ..model import Instance, TypeSpace
+from ..selection import Progress, SelectionResult, no_progress
+from .diversimax_objective import (
+    cell_capacity,
+    diversimax_objective,
+    improve_by_swaps,
+    objective_grain,
+    snap_up,
+)
 from .panel_model import PanelModel
-from .selection import Progress, SelectionResult, no_progress
 
 DEFAULT_TIME_LIMIT = 60.0  # seconds of approximate budget, converted to a node limit
 NODES_PER_SECOND = 8.0  # branch-and-bound nodes per CPU second (calibration in the module docstring)
@@ -145,91 +153,8 @@ def _highs_option(model: mip.Model, name: str, value: int) -> None:
         setter(name, value)
 
 
-def diversimax_objective(types: TypeSpace, tables: list[IntersectionTable], composition: np.ndarray) -> float:
-    """sum_t sum_c |n_c - k/|cells(t)|| of a composition, computed directly (no solver)."""
-    total = 0.0
-    for table in tables:
-        n = np.bincount(table.cell_of(types.codes), weights=np.asarray(composition, dtype=float), minlength=table.size)
-        total += float(np.abs(n - types.k / table.size).sum())
-    return total
-
-
-def cell_capacity(types: TypeSpace, members: np.ndarray) -> int:
-    """An upper bound on n_c for every valid panel, c = the cell of the types `members`:
-    min(pool count of c, k, upper_q for every quota q that every type of c counts towards)."""
-    cap = min(int(types.counts[members].sum()), int(types.k))
-    covering = types.A[:, members].all(axis=1)
-    if covering.any():
-        cap = min(cap, int(types.upper[covering].min()))
-    return cap
-
-
-def objective_grain(tables: list[IntersectionTable]) -> float:
-    """Step of the grid on which every objective value lies: 2 / lcm_t |cells(t)|.
-
-    Per table sum_c |n_c - V| = 2 sum_{c in A} (n_c - V) with A = {c : n_c > V}, and
-    2 (N_A - |A| k/m) = (2/m)(m N_A - |A| k) is a multiple of 2/m for m = |cells(t)|; summing
-    over tables gives multiples of 2/L, L = lcm of the m's. So if best - bound < 2/L, best is optimal.
-    """
-    lcm = 1
-    for table in tables:
-        lcm = math.lcm(lcm, table.size)
-    return 2.0 / lcm
-
-
-def snap_up(bound: float, grain: float) -> float:
-    """The least grid value >= bound (up to 1e-6 relative slack for the solver's rounding)."""
-    if not math.isfinite(bound):
-        return bound
-    slack = 1e-6 * max(1.0, abs(bound))
-    return math.ceil((bound - slack) / grain) * grain
-
-
-def _excess(n: np.ndarray, target: float) -> np.ndarray:
-    """(n - V)^+ elementwise."""
-    return np.maximum(n - target, 0.0)
-
-
-def improve_by_swaps(types: TypeSpace, tables: list[IntersectionTable], composition: np.ndarray,
-                     max_rounds: int = 500) -> np.ndarray:
-    """Local search for a warm start: move one seat from type a to type b while that keeps every rule
-    and lowers the objective 2 sum_t sum_c (n_c - V_t)^+ most; stop when no move helps."""
-    x = np.asarray(composition, dtype=np.int64).copy()
-    cells = [table.cell_of(types.codes) for table in tables]
-    targets = [types.k / table.size for table in tables]
-    household = np.full(types.size, -1)
-    for h, group in enumerate(types.households):
-        household[group] = h
-    for _ in range(max_rounds):
-        check_cancelled()  # a stopped run ends between moves (core.cancel)
-        panel = np.flatnonzero(x > 0)  # types that can give a seat
-        delta = np.zeros((len(panel), types.size))
-        for cell, target in zip(cells, targets):
-            n = np.bincount(cell, weights=x.astype(float), minlength=cell.max() + 1)
-            remove = _excess(n - 1, target) - _excess(n, target)  # per cell
-            add = _excess(n + 1, target) - _excess(n, target)
-            same = cell[panel][:, None] == cell[None, :]
-            delta += np.where(same, 0.0, remove[cell[panel]][:, None] + add[cell][None, :])
-        seats = types.A @ x
-        after = seats[:, None, None] - types.A[:, panel][:, :, None] + types.A[:, None, :]
-        allowed = ((after >= types.lower[:, None, None]) & (after <= types.upper[:, None, None])).all(axis=0)
-        allowed &= (x < types.counts)[None, :]
-        if types.households:
-            load = np.bincount(household[household >= 0], weights=x[household >= 0], minlength=len(types.households))
-            load_of = np.where(household >= 0, load[np.maximum(household, 0)], 0)
-            shared = (household[panel][:, None] == household[None, :]) & (household[None, :] >= 0)
-            allowed &= (load_of[None, :] == 0) | ((load_of[None, :] == 1) & shared)
-        delta[~allowed] = np.inf
-        a, b = np.unravel_index(np.argmin(delta), delta.shape)
-        if not delta[a, b] < -1e-9:
-            break
-        x[panel[a]] -= 1
-        x[b] += 1
-    return x
-
-
 class DiversimaxModel:
-    """The quota MIP of core.panel_model plus one excess variable e_c per fillable cell whose
+    """The quota MIP of core.algorithms.panel_model plus one excess variable e_c per fillable cell whose
     excess is neither identically 0 nor linear in n_c (module docstring, points 1-2)."""
 
     def __init__(self, types: TypeSpace, tables: list[IntersectionTable], solver: str = "highs", gap: float = DEFAULT_GAP):

@@ -25,11 +25,11 @@ from math import ceil
 
 import numpy as np
 
-from .distribution import Distribution
-from .errors import SolverError, SortitionError
-from .feasibility import require_feasible
-from .model import Instance, TypeSpace
-from .selection import Progress, SelectionResult, no_progress
+from ..analysis.feasibility import require_feasible
+from ..distribution import Distribution
+from ..errors import SolverError, SortitionError
+from ..model import Instance, TypeSpace
+from ..selection import Progress, SelectionResult, no_progress
 
 DEFAULT_DRAWS = 10_000
 DEFAULT_RETRIES = 100

@@ -9,9 +9,9 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..model import Instance
+from ..selection import SelectionResult
 from .metrics import expected_seats, probability_metrics
-from .model import Instance
-from .selection import SelectionResult
 
 TOLERANCE = 1e-9
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .endtoend.background import EncodedBackground
-from .endtoend.participation import ParticipationFit
-from .endtoend.simulation import EndToEnd, PopulationModel
-from .model import Instance
+from ..endtoend.background import EncodedBackground
+from ..endtoend.participation import ParticipationFit
+from ..endtoend.simulation import EndToEnd, PopulationModel
+from ..model import Instance
 
 
 def beta_frame(fit: ParticipationFit) -> pd.DataFrame:
@@ -49,7 +49,7 @@ def boost_by_value(instance: Instance, marginals: np.ndarray, q: np.ndarray) -> 
 def seats_against_population(instance: Instance, marginals: dict[str, np.ndarray],
                              shares: dict[tuple[str, str], float]) -> pd.DataFrame:
     """Expected seats per value for each labelled set of selection probabilities, with the quota
-    (min, max) and k x population share; the columns core.compare.seats_table uses."""
+    (min, max) and k x population share; the columns core.analysis.compare.seats_table uses."""
     quotas = {(q.category, q.value): q for q in instance.quotas}
     rows = []
     for label, p in marginals.items():

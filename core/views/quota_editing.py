@@ -17,12 +17,12 @@ from dataclasses import replace
 
 import pandas as pd
 
-from .errors import InputError, Problem
-from .feasibility import FeasibilityReport
-from .generator import proportional_quotas
-from .model import Instance, Quota
+from ..analysis.feasibility import FeasibilityReport
+from ..errors import InputError, Problem
+from ..io.generator import proportional_quotas
+from ..io.validation import MAX_QUOTA_BOUND, QuotaContext
+from ..model import Instance, Quota
 from .summary import category_overview, volunteers_per_value
-from .validation import MAX_QUOTA_BOUND, QuotaContext
 
 EDITED_TABLE = "quota table"
 OK = "ok"

@@ -11,7 +11,7 @@ from math import comb
 
 import numpy as np
 
-from .model import TypeSpace
+from ..model import TypeSpace
 
 DEFAULT_LIMIT = 200_000
 

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, Problem
-from .io.limits import (
+from ..errors import InputError, Problem
+from .limits import (
     MAX_COLUMNS,
     MAX_ROWS,
     check_file_size,

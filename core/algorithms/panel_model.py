@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import mip
 import numpy as np
 
-from .cancel import check as check_cancelled
-from .errors import InfeasibleQuotas, SolverError
-from .model import TypeSpace
+from ..cancel import check as check_cancelled
+from ..errors import InfeasibleQuotas, SolverError
+from ..model import TypeSpace
 
 SOLVERS = {"highs": "HIGHS", "cbc": "CBC"}
 

@@ -27,7 +27,7 @@ from itertools import combinations, product
 import numpy as np
 import pandas as pd
 
-from .model import Instance
+from ..model import Instance
 
 DEFAULT_ORDER = 3
 DEFAULT_MAX_CELLS = 100

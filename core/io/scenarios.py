@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from .errors import InputError, Problem
-from .model import Instance, Quota
+from ..errors import InputError, Problem
+from ..model import Instance, Quota
 from .validation import MAX_QUOTA_BOUND
 
 FORMAT = "sortition-workbench scenarios"

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .errors import Problem
-from .model import Instance, Quota
+from ..errors import Problem
+from ..model import Instance, Quota
 
 MAX_CELL_PROBLEMS = 10  # per column; more empty cells are summarised in one problem
 # A quota bound above this cannot be meant (a pool has at most core.io.limits.MAX_ROWS volunteers);

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .lottery import TransparentLottery, panel_tables, volunteer_table
-from .model import Instance
+from ..io.result_tables import panel_tables, volunteer_table
+from ..lottery import TransparentLottery
+from ..model import Instance
 
 
 def lottery_volunteers(instance: Instance, lottery: TransparentLottery) -> pd.DataFrame:
@@ -21,7 +22,7 @@ def lottery_volunteers(instance: Instance, lottery: TransparentLottery) -> pd.Da
 
 
 def volunteer_rows(instance: Instance) -> pd.DataFrame:
-    """The pool as loaded with the volunteer id as first column (see core.lottery.volunteer_table)."""
+    """The pool as loaded with the volunteer id as first column (see core.io.result_tables.volunteer_table)."""
     return volunteer_table(instance)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .model import Instance
+from ..model import Instance
 
 
 def instance_summary(instance: Instance, extras: dict[str, Any] | None = None) -> dict[str, Any]:

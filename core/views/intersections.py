@@ -1,6 +1,6 @@
 """Tables behind the Intersections page: cell counts per algorithm, per-table metrics, identities left out.
 
-Builds on core.intersections (tables, cells, metrics). Everything here is a plain DataFrame so a page
+Builds on core.analysis.intersections (tables, cells, metrics). Everything here is a plain DataFrame so a page
 only has to draw it. "Expected" counts are sums of selection probabilities (the average panel of the
 lottery); "panel" counts are those of one drawn panel. The chance that an identity (a cell the pool
 occupies) is left out of the panel is exact for a distribution over panels,
@@ -13,12 +13,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .distribution import Distribution
-from .errors import InputError, Problem
-from .intersections import (cell_table, expected_counts, intersection_metrics, panel_counts, pool_counts,
-                            table_of)
-from .metrics import probability_metrics
-from .model import Instance
+from ..analysis.intersections import (
+    cell_table,
+    expected_counts,
+    intersection_metrics,
+    panel_counts,
+    pool_counts,
+    table_of,
+)
+from ..analysis.metrics import probability_metrics
+from ..distribution import Distribution
+from ..errors import InputError, Problem
+from ..model import Instance
 
 CELL_SEPARATOR = " · "
 
