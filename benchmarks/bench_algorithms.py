@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_fair import run_child
+from benchmarks.bench_fair import run_child  # noqa: E402
 
 ROWS = {  # algorithm -> (instances it is measured on, options)
     "goldilocks": (["climate_300", "sf_e"], {}),

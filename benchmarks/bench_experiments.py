@@ -23,12 +23,12 @@ import pandas as pd  # noqa: E402
 
 from core.endtoend.background import encode_background, load_background  # noqa: E402
 from core.endtoend.participation import fit_instance  # noqa: E402
-from core.views.endtoend import population_model  # noqa: E402
-from core.io.examples import EXAMPLES_FOLDER, load_example  # noqa: E402
 from core.experiments.cluster import open_client  # noqa: E402
 from core.experiments.simulate import Simulation, simulate  # noqa: E402
 from core.experiments.sweep import run_sweep  # noqa: E402
+from core.io.examples import EXAMPLES_FOLDER, load_example  # noqa: E402
 from core.selection import REGISTRY  # noqa: E402
+from core.views.endtoend import population_model  # noqa: E402
 
 EXAMPLE = "climate_300"
 

@@ -34,7 +34,8 @@ from core.selection import run
 instance = load({name!r})
 result = run({algorithm!r}, instance, seed=0)
 p = result.marginals
-print(json.dumps({{"seconds": result.seconds, "mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "objective": result.objective, "min": float(p.min()),
+print(json.dumps({{"seconds": result.seconds, "mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "objective": result.objective, "min": float(p.min()),
                   "nash": float(np.log(p[p > 0]).sum()), "support": result.support, "types": instance.types.size,
                   "info": {{k: v for k, v in result.info.items() if k in ("rounds", "stages", "pricing_calls", "gap",
                             "frank_wolfe_gap", "panels_generated")}}}}, default=float))
@@ -117,7 +118,8 @@ def main() -> None:
     parser.add_argument("--peer-algorithms", default="maximin,nash", help="the peer's algorithms to run")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per run")
     args = parser.parse_args()
-    print(f"{'instance':18} {'algorithm':8} {'wall s':>8} {'algo s':>8} {'MiB':>7} {'objective':>14} {'min prob':>9} {'log-welfare':>12}  info")
+    print(f"{'instance':18} {'algorithm':8} {'wall s':>8} {'algo s':>8} {'MiB':>7} {'objective':>14} {'min prob':>9} "
+          f"{'log-welfare':>12}  info")
     for name in args.instances.split(","):
         ours: dict[str, tuple[dict | None, float]] = {}
         for algorithm in args.algorithms.split(","):
@@ -127,7 +129,8 @@ def main() -> None:
             if result is None:
                 print(f"{name:18} {algorithm:8} {wall:8.2f}  did not finish")
                 continue
-            print(f"{name:18} {algorithm:8} {wall:8.2f} {result['seconds']:8.2f} {result['mib']:7.0f} {result['objective']:14.6f} {result['min']:9.5f} "
+            print(f"{name:18} {algorithm:8} {wall:8.2f} {result['seconds']:8.2f} {result['mib']:7.0f} "
+                  f"{result['objective']:14.6f} {result['min']:9.5f} "
                   f"{result['nash']:12.4f}  types={result['types']} support={result['support']} {result['info']}")
         if not args.peer:
             continue
@@ -138,7 +141,8 @@ def main() -> None:
                 if result is None:
                     print(f"{name:18} peer-{algorithm:3} {wall:8.2f}  did not finish in {args.timeout:.0f} s")
                     continue
-                print(f"{name:18} peer-{algorithm:3} {wall:8.2f} {result['seconds']:8.2f} {result['mib']:7.0f} {'':14} {result['min']:9.5f} {result['nash']:12.4f}")
+                print(f"{name:18} peer-{algorithm:3} {wall:8.2f} {result['seconds']:8.2f} {result['mib']:7.0f} {'':14} "
+                      f"{result['min']:9.5f} {result['nash']:12.4f}")
                 mine = ours.get("leximin" if algorithm == "maximin" else "nash", (None, 0))
                 if mine[0] is not None:  # algorithm time, without interpreter start and imports
                     ratio = result["seconds"] / max(mine[0]["seconds"], 1e-9)

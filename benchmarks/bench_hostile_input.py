@@ -5,8 +5,8 @@ Cases (each read by core.io.tables.read_table in a fresh process, so peak memory
   csv_limit     the largest CSV accepted: 100,000 volunteers x 12 columns
   xlsx_bomb     a 0.3-1 MB .xlsx whose sheet expands to 300 MB of XML: refused from the zip's sizes
   xlsx_20k      a real workbook of 20,000 volunteers x 8 columns (read normally)
-Each case prints: wall seconds, CPU seconds of the reading (imports excluded), peak resident memory of its process (MB, including Python and pandas,
-about 100 MB), and the outcome (rows read, or the first line of the refusal).
+Each case prints: wall seconds, CPU seconds of the reading (imports excluded), peak resident memory of its
+process (MB, including Python and pandas, about 100 MB), and the outcome (rows read, or the first line of the refusal).
 
     OMP_NUM_THREADS=1 python -m benchmarks.bench_hostile_input [--timeout 200] [--cases csv_50mb,xlsx_bomb]
 """
@@ -46,17 +46,21 @@ def write_csv(path: Path, *, target_bytes: int | None = None, rows: int | None =
 _CONTENT_TYPES = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
                   '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
                   '<Default Extension="xml" ContentType="application/xml"/>'
-                  '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-                  '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                  '<Override PartName="/xl/workbook.xml" '
+                  'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                  '<Override PartName="/xl/worksheets/sheet1.xml" '
+                  'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
                   '</Types>')
 _RELS = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-         '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+         '<Relationship Id="rId1" '
+         'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
          '</Relationships>')
 _WORKBOOK = ('<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
              'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
              '<sheet name="pool" sheetId="1" r:id="rId1"/></sheets></workbook>')
 _WORKBOOK_RELS = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                  '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+                  '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+                  'Target="worksheets/sheet1.xml"/>'
                   '</Relationships>')
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.algorithms.legacy import exact_legacy_marginals  # noqa: E402
-from core.io.loaders import load_instance  # noqa: E402
 from core.analysis.metrics import probability_metrics  # noqa: E402
+from core.io.loaders import load_instance  # noqa: E402
 from core.selection import run  # noqa: E402
 
 EXAMPLES = {"example_small_20": (20, "<= 1.21%"), "example_large_200": (200, "<= 0.25%")}  # k, paper's legacy min

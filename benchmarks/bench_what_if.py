@@ -37,8 +37,8 @@ def with_households(instance):
 
 
 def main() -> None:
-    from core.io.examples import load_example
     from core.analysis.feasibility import check
+    from core.io.examples import load_example
     from core.views.what_if import what_if
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

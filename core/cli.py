@@ -72,14 +72,16 @@ def build_parser() -> argparse.ArgumentParser:
     select.add_argument("--json", dest="json_out", help="write the JSON here instead of stdout")
     select.add_argument("--lottery", type=whole_number, metavar="M", help="add a transparent lottery of M tickets to the JSON")
     select.add_argument("--solver", choices=["highs", "cbc"], help="MIP solver (default highs)")
-    select.add_argument("--legacy-runs", type=whole_number, help="legacy: Monte Carlo runs to estimate selection probabilities (default 10000)")
+    select.add_argument("--legacy-runs", type=whole_number,
+                        help="legacy: Monte Carlo runs to estimate selection probabilities (default 10000)")
     select.add_argument("--background", help="endtoend: background sample of the population (CSV or .xlsx)")
     select.add_argument("--letters", type=whole_number, help="endtoend: number of invitation letters sent")
     select.add_argument("--background-weights", help="endtoend: column of survey weights in the background sample")
     select.add_argument("--mode", choices=["quotas", "paper"], help="endtoend: keep the quotas (default) or the paper's rounding")
     select.add_argument("--order", type=whole_number, help="diversimax: largest intersection order (default 3)")
     select.add_argument("--max-cells", type=whole_number, help="diversimax: skip tables with more cells (default 100; 0 = no cap)")
-    select.add_argument("--time-limit", type=real_number, help="diversimax: approximate work budget in seconds, converted to a node limit (default 60)")
+    select.add_argument("--time-limit", type=real_number,
+                        help="diversimax: approximate work budget in seconds, converted to a node limit (default 60)")
     select.add_argument("--gamma", type=real_number, help="goldilocks: weight of the low-probability term (default 1)")
     select.add_argument("--group-shares", help="population shares of pool columns no quota names: CSV "
                                                "category,value,population_share (for metrics.unquoted_groups)")

@@ -7,13 +7,13 @@ import streamlit as st
 
 from core.errors import InputError
 from core.io.export import csv_safe
-from core.views.quota_editing import proportional, quota_table, quotas_from_table, rescaled
 from core.io.scenarios import (
     Scenario,
     quota_file_table,
     scenarios_from_json,
     scenarios_to_json,
 )
+from core.views.quota_editing import proportional, quota_table, quotas_from_table, rescaled
 from core.views.summary import category_overview
 from ui import charts, design, state
 from ui.checks import problems_for, report_for

@@ -17,7 +17,6 @@ from core.views.compare_plan import default_choice, slow_note
 from ui import charts, design, state
 from ui.algorithms import DESCRIPTIONS, available, runnable
 from ui.checks import report_for
-from ui.escape import md
 from ui.compare_run import (
     DIVERSIMAX_DEFAULT_SECONDS,
     POLL_SECONDS,
@@ -25,6 +24,7 @@ from ui.compare_run import (
     diversimax_note,
     run_view,
 )
+from ui.escape import md
 from ui.layout import page_setup, percent_table, table_height
 from ui.messages import show_error
 from ui.solve import options_key, start_compare_run
@@ -187,7 +187,8 @@ config.update({
     "min / (k/n)": st.column_config.NumberColumn("low ÷ k/n", format="%.2f", width=72,
                                                   help="The smallest chance as a multiple of the fair chance k/n (1 = fair)."),
     "max / (k/n)": st.column_config.NumberColumn("high ÷ k/n", format="%.2f", width=76,
-                                                  help="The largest chance as a multiple of k/n: far above 1 invites envy and manipulation."),
+                                                  help="The largest chance as a multiple of k/n: far above 1 invites envy "
+                                                       "and manipulation."),
     "support (panels)": st.column_config.TextColumn("panels", width=62, help="Number of different panels the lottery can pick."),
     "seconds": st.column_config.NumberColumn("seconds", format="%.1f", width=64, help="Time to compute the probabilities."),
     "expected seats within quotas": st.column_config.TextColumn("in quota", width=66,

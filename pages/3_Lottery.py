@@ -7,14 +7,14 @@ import secrets
 
 import streamlit as st
 
+from core.analysis.metrics import panel_seats, seat_report
+from core.audit.record import audit_record, commitment
 from core.errors import InputError, Problem
 from core.io.export import csv_safe
-from core.audit.record import audit_record, commitment
 from core.io.result_tables import ticket_table
+from core.io.validation import parse_whole_number
 from core.lottery import MAX_TICKET_SEATS, max_tickets, seed_from_public_numbers
 from core.views.lottery import lottery_volunteers, selected_and_remaining
-from core.analysis.metrics import panel_seats, seat_report
-from core.io.validation import parse_whole_number
 from ui import state
 from ui.algorithms import options_for, options_record
 from ui.audit import verify_section

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import InputError
+from core.io.export import csv_safe
 from core.views.intersections import (
     cell_counts,
     check_table_choice,
@@ -13,7 +14,6 @@ from core.views.intersections import (
     left_out_probability,
     summary_table,
 )
-from core.io.export import csv_safe
 from ui import state
 from ui.algorithms import APP_OPTIONS, available
 from ui.checks import report_for

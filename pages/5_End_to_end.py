@@ -11,6 +11,7 @@ from core.endtoend.participation import fit_instance
 from core.endtoend.phase_one import phase_one
 from core.endtoend.selection import background_shares
 from core.endtoend.simulation import simulate_algorithm, simulate_phase_one
+from core.io.export import csv_safe
 from core.views.endtoend import (
     beta_frame,
     boost_by_value,
@@ -20,10 +21,8 @@ from core.views.endtoend import (
     seats_against_population,
     simulation_summary,
 )
-from core.io.export import csv_safe
 from ui import charts, state
 from ui.algorithms import available
-from ui.escape import md_join
 from ui.endtoend_charts import (
     beta_chart,
     progress_fraction,
@@ -31,6 +30,7 @@ from ui.endtoend_charts import (
     ratio_dots,
     type_scatter,
 )
+from ui.escape import md_join
 from ui.layout import page_setup, percent, percent_table, table_height
 from ui.messages import show_error
 from ui.solve import options_key, run_cached
@@ -209,7 +209,8 @@ if result is not None:
     marginals["endtoend with your quotas"] = result.marginals
 seats = seats_against_population(instance, marginals, shares)
 colours = ["teal", "orange", "blue"]
-st.caption("One thin row per method (" + ", ".join(f"{c}: {m}" for c, m in zip(colours, marginals)) + "). Grey bar: the quota. Dark tick: k × the value's share of the population "
+st.caption("One thin row per method (" + ", ".join(f"{c}: {m}" for c, m in zip(colours, marginals))
+           + "). Grey bar: the quota. Dark tick: k × the value's share of the population "
            "(from the background sample). Dot: expected seats. Uniform from the pool reflects who volunteered; "
            "endtoend moves the seats toward the population's shares"
            + (f", and with your quotas it stays within them (largest change of a probability: {result.objective:.3f})."

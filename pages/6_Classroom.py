@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.io.examples import load_example
 from core.views.classroom import (
     ALGORITHMS,
     LABELS,
@@ -26,8 +27,7 @@ from core.views.classroom_pool import (
     participation_from_shares,
     quota_rows,
 )
-from core.views.classroom_steps import leximin_stages, legacy_trace, pool_status, stage_text
-from core.io.examples import load_example
+from core.views.classroom_steps import legacy_trace, leximin_stages, pool_status, stage_text
 from ui import design, state
 from ui.escape import md, md_join
 from ui.layout import page_setup, percent, share_columns

@@ -10,10 +10,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.io.examples import load_example
 from core.analysis.feasibility import check
 from core.views.quota_editing import proportional
 

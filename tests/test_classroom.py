@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.algorithms.legacy import exact_legacy_distribution
+from core.errors import InputError
+from core.io.examples import load_example
 from core.views.classroom import panel_table, spread_of_chance
 from core.views.classroom_pool import classroom_instance, instance_tables, participation_from_shares, quota_rows
 from core.views.classroom_steps import legacy_trace, leximin_stages
-from core.errors import InputError
-from core.io.examples import load_example
-from core.algorithms.legacy import exact_legacy_distribution
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,21 +6,26 @@ import json
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from core.analysis.compare import (allocation_curves, comparison_table, filter_volunteers, panels_meeting_quotas,
-                          seats_table, volunteer_table)
-from core.distribution import Distribution
 from core.algorithms.enumeration import valid_compositions
+from core.analysis.compare import (
+    allocation_curves,
+    comparison_table,
+    filter_volunteers,
+    panels_meeting_quotas,
+    seats_table,
+    volunteer_table,
+)
+from core.analysis.feasibility import check
+from core.distribution import Distribution
 from core.errors import InputError
 from core.io.examples import load_example
-from core.analysis.feasibility import check
+from core.io.scenarios import Scenario, quota_file_table, scenarios_from_json, scenarios_to_json
 from core.lottery import transparent_lottery
+from core.selection import SelectionResult
 from core.views.lottery import lottery_volunteers, selected_and_remaining, volunteer_rows
 from core.views.quota_editing import proportional, quota_flags, quota_table, quotas_from_table
-from core.io.scenarios import Scenario, quota_file_table, scenarios_from_json, scenarios_to_json
-from core.selection import SelectionResult
 from core.views.summary import category_overview, instance_summary
 
 

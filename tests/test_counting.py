@@ -8,6 +8,7 @@ import tiny_pools
 from tiny_pools import write_two_category_pool
 
 from core import counting
+from core.algorithms.enumeration import TooManyPanels, all_panels, valid_compositions
 from core.counting import (
     PanelCounter,
     TooManyStates,
@@ -15,7 +16,6 @@ from core.counting import (
     estimate_count,
     select,
 )
-from core.algorithms.enumeration import TooManyPanels, all_panels, valid_compositions
 from core.errors import InfeasibleQuotas
 from core.io.examples import load_example
 from core.io.loaders import load_instance

@@ -7,8 +7,8 @@ import pytest
 from core.algorithms.diversimax import DiversimaxModel, select
 from core.algorithms.diversimax_objective import cell_capacity, diversimax_objective, objective_grain, snap_up
 from core.algorithms.enumeration import valid_compositions
-from core.errors import InfeasibleQuotas, InputError
 from core.analysis.intersections import intersection_tables
+from core.errors import InfeasibleQuotas, InputError
 from core.model import Instance, Quota
 from core.selection import run
 

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
+from core.algorithms.enumeration import valid_compositions
 from core.endtoend.closest import closest_distribution, relaxed_closest
 from core.endtoend.phase_one import capped_marginals, phase_one
 from core.endtoend.simulation import PopulationModel, pool_batches, pool_counts, simulate_algorithm, simulate_phase_one
-from core.algorithms.enumeration import valid_compositions
 from core.errors import InputError
 from core.io.generator import climate_assembly_spec, generate, proportional_quotas
 from core.io.synthetic import CategorySpec, PopulationSpec

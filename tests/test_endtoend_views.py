@@ -9,9 +9,16 @@ from core.endtoend.background import encode_background
 from core.endtoend.participation import fit_instance
 from core.endtoend.phase_one import phase_one
 from core.endtoend.simulation import EndToEnd, simulate_phase_one
-from core.views.endtoend import (beta_frame, boost_by_value, population_model, ratio_by_type, ratio_by_value,
-                                 seats_against_population, simulation_summary)
 from core.io.examples import load_example
+from core.views.endtoend import (
+    beta_frame,
+    boost_by_value,
+    population_model,
+    ratio_by_type,
+    ratio_by_value,
+    seats_against_population,
+    simulation_summary,
+)
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from core.algorithms.enumeration import valid_compositions
-from core.errors import InfeasibleQuotas
 from core.analysis.feasibility import BoundChange, Repair, check, require_feasible
+from core.errors import InfeasibleQuotas
 from core.model import Instance, Quota, TypeSpace
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.algorithms.panel_model import PanelModel
 from core.io.examples import list_examples, load_example
 from core.io.generator import (
     CLASSROOM_K,
@@ -22,6 +23,7 @@ from core.io.generator import (
     write_bundled_examples,
     write_instance,
 )
+from core.io.loaders import load_instance
 from core.io.synthetic import (
     CategorySpec,
     PopulationSpec,
@@ -31,9 +33,7 @@ from core.io.synthetic import (
     participation_probability,
     sample_population,
 )
-from core.io.loaders import load_instance
 from core.model import Instance
-from core.algorithms.panel_model import PanelModel
 
 ROOT = Path(__file__).resolve().parents[1]
 

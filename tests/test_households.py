@@ -11,14 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.algorithms.enumeration import all_panels, valid_compositions
+from core.algorithms.legacy import LegacyFailed, exact_legacy_marginals
 from core.analysis.households import address_keys, household_summary, normalise_address
 from core.counting import count_panels
-from core.algorithms.enumeration import all_panels, valid_compositions
 from core.fair.goldilocks import goldilocks
 from core.fair.leximin import leximin
 from core.fair.maximin import maximin
 from core.fair.nash import nash
-from core.algorithms.legacy import LegacyFailed, exact_legacy_marginals
 from core.io.result_tables import type_labels
 from core.lottery import transparent_lottery
 from core.model import Instance, Quota, TypeSpace

@@ -9,9 +9,15 @@ import pytest
 
 from core.errors import InputError
 from core.io.examples import load_example
-from core.views.intersections import (check_table_choice, heatmap_frame, identities_left_out, left_out_probability,
-                                     per_table_metrics, summary_table)
 from core.selection import run
+from core.views.intersections import (
+    check_table_choice,
+    heatmap_frame,
+    identities_left_out,
+    left_out_probability,
+    per_table_metrics,
+    summary_table,
+)
 
 TABLE = ["gender", "age"]
 

@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.distribution import Distribution
 from core.analysis.intersections import (
     cell_table,
     gini,
@@ -15,6 +14,7 @@ from core.analysis.intersections import (
     intersection_tables,
     unrepresented_identities,
 )
+from core.distribution import Distribution
 from core.model import Instance, Quota
 
 # Six volunteers; age value "mid" is listed in the quotas but nobody in the pool has it.

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import InfeasibleQuotas
 from core.algorithms.legacy import LegacyFailed, exact_legacy_distribution, exact_legacy_marginals, select
+from core.errors import InfeasibleQuotas
 from core.model import Instance, Quota
 from core.selection import run
 

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from core.errors import InputError
 from core.io.loaders import load_instance
-from core.model import Instance, Quota
 from core.io.tables import read_table
+from core.model import Instance, Quota
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -278,7 +278,9 @@ CELL = st.one_of(st.sampled_from(["", " ", "female", "Male", "young", "OLD", "0"
        st.integers(min_value=-2, max_value=8))
 def test_random_cells_under_valid_headers(quota_rows, pool_rows, k):
     def csv_text(header: str, rows) -> bytes:
-        quote = lambda cell: '"' + cell.replace('"', '""') + '"'
+        def quote(cell: str) -> str:
+            return '"' + cell.replace('"', '""') + '"'
+
         return (header + "\n" + "".join(",".join(quote(c) for c in row) + "\n" for row in rows)).encode()
 
     quotas = csv_text("category,feature,min,max", [("gender", *r[1:]) if i % 2 else ("age", *r[1:]) for i, r in enumerate(quota_rows)])

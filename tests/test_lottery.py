@@ -9,21 +9,20 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
+from tiny_pools import random_instance, write_two_category_pool
 
 from core import __version__
-from core.distribution import Distribution
-from core.counting import PanelCounter
 from core.algorithms.enumeration import TooManyPanels, valid_compositions
+from core.audit.record import ReplayMismatch, audit_record, commitment, replay
+from core.counting import PanelCounter
+from core.distribution import Distribution
 from core.errors import InputError
 from core.io.loaders import load_instance
-from core.audit.record import ReplayMismatch, audit_record, commitment, replay
 from core.io.result_tables import distribution_table, panel_tables, ticket_table, volunteer_probabilities
 from core.lottery import draw_panel, seed_from_public_numbers, ticket_for_seed, transparent_lottery
 from core.model import Instance, Quota
 from core.selection import SelectionResult
-from tiny_pools import random_instance, write_two_category_pool
 
 DATA = Path(tempfile.mkdtemp(prefix="lottery_tests_"))  # a two-category pool of 200, written once
 write_two_category_pool(DATA)

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from tiny_pools import random_instance
 
+from core.algorithms.enumeration import all_panels
 from core.analysis.never_selectable import never_selectable
 from core.cli import main
-from core.algorithms.enumeration import all_panels
 from core.model import Instance, Quota, TypeSpace
-from tiny_pools import random_instance
 
 
 def instance_of(rows: list[tuple[str, str]], quotas: list[tuple], k: int) -> Instance:

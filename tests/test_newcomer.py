@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.analysis.feasibility import BoundChange, check
 from core.errors import InputError, Problem
 from core.io.examples import EXAMPLES_FOLDER, load_example
-from core.analysis.feasibility import BoundChange, check
 from core.io.loaders import load_instance
+from core.io.validation import check_quotas
 from core.model import Instance, Quota
 from core.views.quota_editing import rescaled
-from core.io.validation import check_quotas
 from tests.test_app import COMPARE, LOTTERY, POOL, ROOT, app, assert_clean, texts, wait_for_run
 from ui import charts
 

@@ -19,11 +19,11 @@ from core.after.replacement import (
     draw_replacements,
     merge_free_values,
 )
-from core.cli import main
 from core.algorithms.enumeration import all_panels
+from core.audit.record import ReplayMismatch
+from core.cli import main
 from core.errors import InputError
 from core.fair.leximin import leximin
-from core.audit.record import ReplayMismatch
 from core.model import Instance, Quota
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from core.audit.record import ReplayMismatch, audit_record, check_file_hashes, replay
 from core.cli import main
 from core.errors import InputError
 from core.io.loaders import load_instance
-from core.audit.record import ReplayMismatch, audit_record, check_file_hashes, replay
 from core.lottery import draw_panel
 from core.selection import run
 from tests.test_cli import write_tiny

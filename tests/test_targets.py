@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
-from core.design.targets import quota_targets, relaxed_deviation, without_targets
 from core.algorithms.enumeration import valid_compositions
+from core.design.targets import quota_targets, relaxed_deviation, without_targets
 from core.errors import InputError
 from core.io.loaders import load_instance
 from core.model import Instance

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.algorithms.enumeration import all_panels
 from core.cli import main
 from core.design.unquoted import (
     largest_deviation,
@@ -17,7 +18,6 @@ from core.design.unquoted import (
     unquoted_groups,
     unquoted_table,
 )
-from core.algorithms.enumeration import all_panels
 from core.errors import InputError
 from core.model import Instance, Quota
 from core.selection import run

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import InputError, Problem
 from core.analysis.feasibility import check
+from core.errors import InputError, Problem
 from core.io.loaders import load_instance
-from core.model import Quota
 from core.io.validation import check_quotas, parse_whole_number
+from core.model import Quota
 
 QUOTAS = "category,feature,min,max\ngender,female,1,3\ngender,male,1,3\nage,young,1,3\nage,old,1,3\n"
 POOL = "id,gender,age\n1,female,young\n2,male,old\n3,female,old\n4,male,young\n5,female,young\n"
@@ -152,14 +152,16 @@ def test_duplicate_quota_rows(tmp_path):
 
 
 def test_mins_of_a_category_above_k(tmp_path):
-    problems = feasibility_problems_of(tmp_path, quotas=QUOTAS.replace("age,young,1,3", "age,young,3,3").replace("age,old,1,3", "age,old,2,3"))
+    quotas = QUOTAS.replace("age,young,1,3", "age,young,3,3").replace("age,old,1,3", "age,old,2,3")
+    problems = feasibility_problems_of(tmp_path, quotas=quotas)
     problem = only(problems, "mins of category 'age'")
     at(problem, "quotas.csv", 4, "min")
     assert "add up to 5" in problem.message and "k=4" in problem.message
 
 
 def test_maxes_of_a_category_below_k(tmp_path):
-    problems = feasibility_problems_of(tmp_path, quotas=QUOTAS.replace("gender,female,1,3", "gender,female,1,1").replace("gender,male,1,3", "gender,male,1,2"))
+    quotas = QUOTAS.replace("gender,female,1,3", "gender,female,1,1").replace("gender,male,1,3", "gender,male,1,2")
+    problems = feasibility_problems_of(tmp_path, quotas=quotas)
     problem = only(problems, "maxes of category 'gender'")
     at(problem, "quotas.csv", 2, "max")
     assert "add up to 3" in problem.message

@@ -14,8 +14,8 @@ from test_pages_extra import page
 from tiny_pools import random_instance
 
 from core.algorithms.enumeration import valid_compositions
-from core.io.examples import load_example
 from core.analysis.feasibility import check
+from core.io.examples import load_example
 from core.selection import run
 from core.views.what_if import change_note, what_if
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.audit.record import ReplayMismatch
 from core.audit.replay import ReplayOutcome, read_record, replay_record, sha256_entry
 from core.io.examples import EXAMPLES_FOLDER
-from core.audit.record import ReplayMismatch
 from core.model import Instance
 from core.selection import SelectionResult, run
 from ui import state

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.errors import Problem
 from core.analysis.feasibility import FeasibilityReport, check
+from core.errors import Problem
+from core.io.validation import check_quotas
 from core.model import Instance
 from core.views.quota_editing import edited_context
-from core.io.validation import check_quotas
 
 
 @st.cache_data(show_spinner=False, max_entries=256, ttl=3600)

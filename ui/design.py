@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.analysis.metrics import expected_seats, probability_metrics
 from core.design.manipulation import (
     MAX_EXHAUSTIVE_TYPES,
     every_misreport,
@@ -30,7 +31,6 @@ from core.design.unquoted import (
     unquoted_table,
 )
 from core.errors import InputError
-from core.analysis.metrics import expected_seats, probability_metrics
 from core.io.export import csv_safe
 from core.model import Instance
 from core.selection import SelectionResult

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.views.intersections import per_table_metrics
 from core.model import Instance
 from core.selection import SelectionResult
+from core.views.intersections import per_table_metrics
 
 LEGACY_DRAWS = 200  # panels drawn to estimate figures of algorithms without an explicit distribution
 EMPTY_STROKE = "#c0392b"

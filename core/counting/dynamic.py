@@ -199,11 +199,11 @@ class PanelCounter:
         if total_states > state_limit:
             raise TooManyStates(f"more than {state_limit} states")
         for u, unit in enumerate(units):
-            O = len(unit.sizes)
-            total_pairs += len(size) * O
+            options = len(unit.sizes)
+            total_pairs += len(size) * options
             if total_pairs > pair_limit:
                 raise TooManyStates(f"more than {pair_limit} candidate transitions (at unit {u + 1} of {U})")
-            chunk = max(1, CHUNK_ELEMENTS // max(1, O * Q))
+            chunk = max(1, CHUNK_ELEMENTS // max(1, options * Q))
             src_parts, opt_parts, key_parts = [], [], []
             layer_edges = 0
             for lo in range(0, len(size), chunk):

@@ -101,8 +101,8 @@ class PopulationModel:
         tables = [class_conditional_shares(c, spec.latent_classes, spec.correlation) for c in spec.categories]
         codes = np.array(list(itertools.product(*[range(len(c.values)) for c in spec.categories])), dtype=np.int64)
         share = np.zeros(len(codes))
-        for l in range(spec.latent_classes):
-            share += np.prod([tables[f][l, codes[:, f]] for f in range(len(tables))], axis=0)
+        for latent in range(spec.latent_classes):
+            share += np.prod([tables[f][latent, codes[:, f]] for f in range(len(tables))], axis=0)
         share /= spec.latent_classes
         keep = share > 0
         return PopulationModel([c.name for c in spec.categories], {c.name: list(c.values) for c in spec.categories},
@@ -169,10 +169,10 @@ def alias_table(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     small = [i for i in range(U) if keep[i] < 1]
     large = [i for i in range(U) if keep[i] >= 1]
     while small and large:
-        s, l = small.pop(), large.pop()
-        alias[s] = l
-        keep[l] -= 1 - keep[s]
-        (small if keep[l] < 1 else large).append(l)
+        low, high = small.pop(), large.pop()
+        alias[low] = high
+        keep[high] -= 1 - keep[low]
+        (small if keep[high] < 1 else large).append(high)
     keep[small + large] = 1.0
     return keep, alias
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import highspy
 import numpy as np
@@ -33,6 +34,10 @@ from ..cancel import check as check_cancelled
 from ..errors import InfeasibleQuotas, SolverError
 from ..model import TypeSpace
 from ..selection import Progress, no_progress
+
+if TYPE_CHECKING:
+    from ..distribution import Distribution
+    from ..selection import SelectionResult
 
 GAP_TOLERANCE = 1e-9  # a stage stops when its proven upper bound is within this of its value
 IMPROVEMENT = 1e-9  # a column enters the master only if it raises the dual bound by more than this
@@ -227,7 +232,6 @@ def selectable_types(pricer: Pricer, columns: ColumnSet) -> np.ndarray:
     uncovered types): local search first, the MIP when that fails. A MIP bound below 1 proves
     that the remaining types are on no valid panel. Raises InfeasibleQuotas if no panel exists.
     """
-    types = pricer.types
     if len(columns) == 0:
         first = pricer.model.any_panel()
         if first is None:

@@ -39,8 +39,16 @@ from ..distribution import Distribution
 from ..errors import SolverError
 from ..model import Instance, TypeSpace
 from ..selection import Progress, SelectionResult, no_progress
-from .columns import (ColumnSet, Pricer, never_selectable_note, selectable_types, solve_stage,
-                      to_selection_result, types_to_fix, warm_columns)
+from .columns import (
+    ColumnSet,
+    Pricer,
+    never_selectable_note,
+    selectable_types,
+    solve_stage,
+    to_selection_result,
+    types_to_fix,
+    warm_columns,
+)
 from .face_walk import walk_down_faces
 from .relaxation import relaxed_leximin_levels
 

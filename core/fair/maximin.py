@@ -22,8 +22,7 @@ from ..design.targets import quota_targets, stage_lp, target_bands, targets_repo
 from ..distribution import Distribution
 from ..model import Instance, TypeSpace
 from ..selection import Progress, SelectionResult, no_progress
-from .columns import (GAP_TOLERANCE, ColumnSet, Pricer, never_selectable_note, selectable_types,
-                      solve_stage, to_selection_result)
+from .columns import GAP_TOLERANCE, ColumnSet, Pricer, never_selectable_note, selectable_types, solve_stage, to_selection_result
 from .face_walk import walk_down_faces
 from .relaxation import relaxed_leximin_levels
 

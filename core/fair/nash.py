@@ -25,8 +25,7 @@ from ..design.targets import quota_targets, target_bands, targets_report
 from ..distribution import Distribution
 from ..model import Instance, TypeSpace
 from ..selection import Progress, SelectionResult, no_progress
-from .columns import (ColumnSet, Pricer, never_selectable_note, selectable_types, to_selection_result,
-                      warm_columns)
+from .columns import ColumnSet, Pricer, never_selectable_note, selectable_types, to_selection_result, warm_columns
 from .face_walk import walk_down_faces
 from .nash_master import banded_master, solve_master
 from .relaxation import relaxed_nash

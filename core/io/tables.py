@@ -5,9 +5,10 @@ skipped and similar decisions come back as warning `Problem`s; a file that is no
 raises `InputError` naming the file. Files beyond the limits of core.io.limits (size, rows, columns,
 an .xlsx's uncompressed size) are refused before they are parsed. Text with NUL bytes at every other
 position is read as UTF-16 even without a byte-order mark; a quote that is never closed is named
-with the line it opens on; an .xlsx whose first sheet is empty is read from its first sheet with data. Problems that concern single cells (duplicate column names,
-rows with more cells than the header) are collected in `Table.problems` so that the loader can
-report them together with everything else it finds.
+with the line it opens on; an .xlsx whose first sheet is empty is read from its first sheet with
+data. Problems that concern single cells (duplicate column names, rows with more cells than the
+header) are collected in `Table.problems` so that the loader can report them together with
+everything else it finds.
 """
 
 from __future__ import annotations
