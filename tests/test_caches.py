@@ -14,6 +14,7 @@ from core.errors import InputError
 from core.io.examples import load_example
 from core.lottery import MAX_TICKET_SEATS, max_tickets, transparent_lottery
 from core.selection import run
+from tests.test_app import wait_for_run
 from ui import lottery as ui_lottery
 from ui import solve
 from ui.solve import ResultStore, approximate_bytes
@@ -87,19 +88,22 @@ def upload_classroom(at: AppTest) -> AppTest:
 
 
 def load_bundled_classroom(at: AppTest) -> AppTest:
-    at.selectbox[0].set_value("classroom")
+    at.selectbox(key="example_choice").set_value("classroom").run()  # the button then offers to load it
     at.button(key="load_example").click().run()
     assert at.session_state["instance"].n == 12 and not at.exception
     return at
 
 
 def run_leximin(at: AppTest) -> str:
-    """Run leximin on Compare; the status line it writes ("leximin: 0.1 s" or "leximin: from cache")."""
+    """Run leximin on Compare (in the background) and say how it ended: "from cache" or "computed"."""
     at.switch_page("pages/2_Compare.py").run()
     at.multiselect(key="compare_algorithms").set_value(["leximin"]).run()
     next(b for b in at.button if b.label == "Run").click().run()
+    wait_for_run(at)
     assert not at.exception, [e.value for e in at.exception]
-    return next(m.value for m in at.markdown if m.value.startswith("✓ leximin"))
+    item = next(item for item in at.session_state["compare_run"].items if item.name == "leximin")
+    assert item.status in ("cached", "done"), item.status
+    return "from cache" if item.status == "cached" else "computed"
 
 
 @pytest.fixture

@@ -20,12 +20,14 @@ from core.model import Instance, Quota
 from core.views.quota_editing import rescaled
 from tests.test_app import COMPARE, LOTTERY, POOL, ROOT, app, assert_clean, texts, wait_for_run
 from ui import charts
+from ui.escape import unescape
 
 CLASSROOM = "pages/6_Classroom.py"
 
 
 def sidebar(at: AppTest) -> str:
-    return texts(at.sidebar.caption) + texts(at.sidebar.markdown)
+    """The sidebar's text as the visitor reads it (names are Markdown-escaped on the page: ui.escape)."""
+    return unescape(texts(at.sidebar.caption) + texts(at.sidebar.markdown))
 
 
 def maximin_on_classroom() -> AppTest:
@@ -75,7 +77,7 @@ def test_sidebar_follows_a_newly_loaded_example_in_the_same_run():
 
 def test_home_shows_what_is_loaded_and_the_next_steps_before_the_loading_controls():
     at = app().run()
-    headers = [h.value for h in at.subheader]
+    headers = [unescape(h.value) for h in at.subheader]
     assert headers.index("Loaded: example “climate_300”") < headers.index("Load another pool")
     assert "**Next:**" in texts(at.markdown)
     first_metric = at.metric[0].label
