@@ -193,7 +193,7 @@ def goldilocks(types: TypeSpace, gamma: float = 1.0, *, seed: int = 0, solver: s
     # the relaxation's duals give a proven bound once the exact pricing MIP is solved with them
     weights = _pricing_weights(alpha, beta, types, selectable, mu, bands)
     lower_bound = _dual_bound(gamma, beta, mu, types, bands, pricer.exact(weights).bound)
-    value, rounds = math.inf, 0
+    value, previous, rounds = math.inf, math.inf, 0
     for rounds in range(1, max_rounds + 1):
         C = columns.array
         lam, alpha, beta, mu = solve_master(C, types, selectable, gamma, bands)
@@ -204,11 +204,15 @@ def goldilocks(types: TypeSpace, gamma: float = 1.0, *, seed: int = 0, solver: s
         weights = _pricing_weights(alpha, beta, types, selectable, mu, bands)
         threshold = float(weights @ (lam @ C)) + IMPROVEMENT  # the master's own weight: only heavier panels help
         new = [c for c in pricer.heuristic(weights, columns, threshold=threshold) if columns.add(c)]
-        if not new:
+        # with target bands the master's duals are noisy enough that the heuristic keeps finding columns
+        # that do not move the value: then price exactly too, for the proven bound
+        stalled = bands is not None and previous - value <= tolerance
+        previous = value
+        if not new or stalled:
             priced = pricer.exact(weights)
             lower_bound = max(lower_bound, _dual_bound(gamma, beta, mu, types, bands, priced.bound))
             if priced.value > threshold and columns.add(priced.composition):
-                new = [priced.composition]
+                new.append(priced.composition)
         progress(f"goldilocks round {rounds}: objective {value:.9f}, lower bound {lower_bound:.9f}, "
                  f"{len(columns)} panels")
         if value - lower_bound <= tolerance or not new:
