@@ -19,6 +19,7 @@ from core.design.manipulation import (
     manipulability,
 )
 from core.design.targets import (
+    TARGET_ALGORITHMS,
     proportional_targets,
     quota_targets,
     targets_from_column,
@@ -42,7 +43,7 @@ from ui.solve import run_cached
 
 MANIPULABLE = ["leximin", "maximin", "nash", "goldilocks", "uniform"]  # exact, and quick enough to rerun
 CLASSROOM_ALGORITHMS = ["leximin", "maximin", "nash", "uniform"]
-WITH_TARGETS = ["maximin", "leximin", "nash"]
+WITH_TARGETS = list(TARGET_ALGORITHMS)  # maximin, leximin, Nash, Goldilocks
 EVERY_TYPE_IN_APP = 40  # the app examines every type without asking up to this many types
 
 
@@ -251,8 +252,8 @@ def target_column(table: pd.DataFrame, instance: Instance) -> pd.DataFrame:
 
 TARGET_CONFIG = {"target": st.column_config.NumberColumn(
     min_value=0.0, step=0.1, format="%.2f",
-    help="Ex-ante target: the seats this value should hold on average over the lottery (maximin, leximin and "
-         "Nash meet it in expectation; each panel still meets min and max). Empty = no target.")}
+    help="Ex-ante target: the seats this value should hold on average over the lottery (maximin, leximin, "
+         "Nash and Goldilocks meet it in expectation; each panel still meets min and max). Empty = no target.")}
 
 
 def apply_targets(quotas: list, edited: pd.DataFrame) -> list:
@@ -281,7 +282,7 @@ def targets_section(instance: Instance, shown: dict[str, SelectionResult], seed:
     st.subheader("With and without the targets")
     with_targets = {name: result for name, result in shown.items() if name in WITH_TARGETS}
     if not with_targets:
-        st.caption("Targets apply to maximin, leximin and Nash: run one of them to see what the targets cost.")
+        st.caption("Targets apply to maximin, leximin, Nash and Goldilocks: run one of them to see what the targets cost.")
         return
     st.caption("The quotas carry ex-ante targets, which the fair algorithms meet on average. Here each of them "
                "again without the targets: the difference in chances is the price of the targets.")

@@ -5,8 +5,8 @@ valid compositions meets it when its expected composition E[c] = sum_c lambda_c 
 
     sum_t A[q, t] E[c_t] = tau_q          for every quota q with a target.
 
-Maximin, leximin and Nash add these as linear constraints of their relaxations and master LPs /
-programs; their pricing weights then gain the constraints' duals, sum_q pi_q A[q, t].
+Maximin, leximin, Nash and Goldilocks add these as linear constraints of their relaxations and master
+LPs / programs; their pricing weights then gain the constraints' duals, sum_q pi_q A[q, t].
 
 Targets may be out of reach of every distribution over valid panels (a target outside [min, max],
 or targets of one category not adding up to k, or targets the quotas of other categories forbid).
@@ -39,7 +39,7 @@ from ..errors import InputError, Problem, SolverError
 from ..model import Instance, Quota, TypeSpace
 from ..selection import Progress, no_progress
 
-TARGET_ALGORITHMS = ("maximin", "leximin", "nash")  # the algorithms that meet targets
+TARGET_ALGORITHMS = ("maximin", "leximin", "nash", "goldilocks")  # the algorithms that meet targets
 SLACK = 1e-8  # seats: the bands' room beyond the smallest deviation (LP round-off)
 DEVIATION_TOLERANCE = 1e-8  # seats: column generation for delta* stops within this of its lower bound
 MAX_ROUNDS = 2_000
@@ -216,6 +216,52 @@ def relaxation_rows(types: TypeSpace, bands: Bands | None) -> tuple[sparse.csr_m
         return sparse.csr_matrix((0, types.size)), np.zeros(0)
     return sparse.csr_matrix(np.vstack([bands.B, -bands.B])), np.r_[bands.upper, -bands.lower]
 
+
+
+REACH_SCALE = 1e6  # `reachable_types`: a type counts as reachable when some point gives it >= 1/REACH_SCALE seats
+
+
+def reachable_types(types: TypeSpace, bands: Bands | None, selectable: np.ndarray) -> np.ndarray:
+    """The selectable types some point of the quota polytope P within the bands gives a positive expected
+    count (all of them without bands). Targets at the edge of what panels reach (a target of 0, or out of
+    reach so that the bands sit at delta*) can force a type's probability to 0; objectives taken over
+    every selectable type (Goldilocks' 1 / min p) then leave them out. One LP over the cone of P:
+        max sum_t z_t  s.t.  z_t <= y_t, 0 <= z <= 1, y in s P within the bands, 0 <= s <= REACH_SCALE;
+    at the optimum z_t = 1 exactly for the types some x in P reaches with x_t >= 1 / REACH_SCALE.
+    (A relaxation: a type P reaches may still be out of reach of every distribution over valid panels.)"""
+    selectable = np.asarray(selectable, dtype=bool)
+    if bands is None:
+        return selectable.copy()
+    T = types.size
+    A = sparse.csr_matrix(types.A.astype(float))
+    H = types.household_matrix()
+    B = sparse.csr_matrix(bands.B)
+    eye = sparse.identity(T, format="csr")
+
+    def column(values: np.ndarray) -> sparse.csr_matrix:
+        return sparse.csr_matrix(np.asarray(values, dtype=float).reshape(-1, 1))
+
+    def block(y_part, s_part, z_part=None) -> sparse.csr_matrix:  # rows over (y, s, z)
+        rows = y_part.shape[0]
+        return sparse.hstack([y_part, s_part, z_part if z_part is not None else sparse.csr_matrix((rows, T))])
+
+    rows = sparse.vstack([
+        block(-A, column(types.lower)), block(A, column(-types.upper)),
+        block(H, column(-np.ones(H.shape[0]))),
+        block(B, column(-bands.upper)), block(-B, column(bands.lower)),
+        block(-eye, sparse.csr_matrix((T, 1)), eye),
+    ]).tocsr()
+    equality = sparse.hstack([sparse.csr_matrix(np.ones((1, T))), column([-types.k]),
+                              sparse.csr_matrix((1, T))]).tocsr()
+    counts = np.where(selectable, types.counts, 0).astype(float)
+    bounds = [(0.0, None)] * T + [(0.0, REACH_SCALE)] + [(0.0, 1.0 if live else 0.0) for live in selectable]
+    # y_t <= N_t s: a bound on y_t / s; written as y_t - N_t s <= 0
+    cap = block(eye, column(-counts))
+    result = linprog(np.r_[np.zeros(T + 1), -np.ones(T)], A_ub=sparse.vstack([rows, cap]).tocsr(),
+                     b_ub=np.zeros(rows.shape[0] + T), A_eq=equality, b_eq=[0.0], bounds=bounds, method="highs")
+    if result.status != 0:
+        raise SolverError(f"the targets' reachability LP ended with status {result.status}: {result.message}")
+    return selectable & (result.x[T + 1:] > 0.5)
 
 
 def proportional_targets(instance: Instance) -> list[Quota]:

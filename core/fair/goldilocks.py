@@ -3,7 +3,8 @@
 Over distributions lambda of valid panels, with x_t = (n/k) p_t the selection probability of a
 member of type t relative to the average k/n,
     minimise  max_t x_t + gamma / min_t x_t       (= (n/k) max_i p_i + gamma (k/n) / min_i p_i),
-the minimum taken over types some valid panel contains. The objective depends on the expected
+the minimum taken over types some valid panel contains (with targets: that some point of the quota
+polytope within the targets' bands reaches, `reachable_types`). The objective depends on the expected
 composition only, so the same programme over the quota polytope P (expected type counts, see
 `core.fair.face_walk`) is a lower bound, solved once (cvxpy, Clarabel). Like leximin, we write its
 optimum as a mixture of valid panels by walking down the faces of P, then close what the walk
@@ -14,6 +15,12 @@ gives the proven lower bound
     2 sqrt(gamma sum_t beta_t) - max_c sum_t (beta_t - alpha_t) (n/k) c_t / N_t,
 whose maximising panel (`PanelModel.best`) is the next column. The relaxation's own duals give the
 first such bound. Stop when the best bound meets the value; `info["gap"]` is value - bound.
+
+Ex-ante targets (`core.design.targets`): the bands lower <= B E[c] <= upper (the targets, widened
+by the smallest reachable deviation delta* when they cannot all be met, `target_bands`) join the
+relaxation and the master as rows R E[c] <= r (`relaxation_rows`), E[c] = sum_c lambda_c c. With
+mu >= 0 their duals, the pricing weights gain -R^T mu and the bound -mu . r:
+    2 sqrt(gamma sum_t beta_t) - mu . r - max_c [sum_t (beta_t - alpha_t) (n/k) c_t / N_t - (R^T mu) . c].
 """
 
 from __future__ import annotations
@@ -24,6 +31,14 @@ import time
 import cvxpy as cp
 import numpy as np
 
+from ..design.targets import (
+    Bands,
+    quota_targets,
+    reachable_types,
+    relaxation_rows,
+    target_bands,
+    targets_report,
+)
 from ..distribution import Distribution
 from ..errors import SolverError
 from ..model import Instance, TypeSpace
@@ -59,8 +74,17 @@ def _duals(upper_con: cp.Constraint, lower_con: cp.Constraint) -> tuple[np.ndarr
     return alpha, beta
 
 
-def solve_master(columns: np.ndarray, types: TypeSpace, selectable: np.ndarray, gamma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The restricted master over `columns` (P x T): (lambda, alpha, beta), duals as in the module doc."""
+def _band_duals(constraint: cp.Constraint | None, rows: int) -> np.ndarray:
+    """mu >= 0, the duals of the target bands' rows R E[c] <= r (empty without bands)."""
+    if constraint is None:
+        return np.zeros(rows)
+    return np.clip(np.asarray(constraint.dual_value, dtype=float).reshape(-1), 0.0, None)
+
+
+def solve_master(columns: np.ndarray, types: TypeSpace, selectable: np.ndarray, gamma: float,
+                 bands: Bands | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The restricted master over `columns` (P x T), within the target bands if any:
+    (lambda, alpha, beta, mu), duals as in the module doc."""
     n = int(types.counts.sum())
     scale = n / types.k
     X = (columns[:, selectable] / types.counts[selectable]).T * scale  # S x P: relative probability per column
@@ -69,17 +93,25 @@ def solve_master(columns: np.ndarray, types: TypeSpace, selectable: np.ndarray, 
     u, low = cp.Variable(), cp.Variable(pos=True)
     upper_con = x <= u
     lower_con = x >= low
-    problem = cp.Problem(cp.Minimize(u + gamma * cp.inv_pos(low)), [cp.sum(lam) == 1, upper_con, lower_con])
+    constraints = [cp.sum(lam) == 1, upper_con, lower_con]
+    R, r = relaxation_rows(types, bands)
+    band_con = None
+    if len(r):
+        band_con = (R @ columns.T.astype(float)) @ lam <= r  # R E[c] <= r with E[c] = columns^T lambda
+        constraints.append(band_con)
+    problem = cp.Problem(cp.Minimize(u + gamma * cp.inv_pos(low)), constraints)
     _solve(problem, "master problem")
     if lam.value is None:
         raise SolverError(f"the Goldilocks master problem failed (status {problem.status})")
     weights = np.clip(np.asarray(lam.value, dtype=float), 0.0, None)
     alpha, beta = _duals(upper_con, lower_con)
-    return weights / weights.sum(), alpha, beta
+    return weights / weights.sum(), alpha, beta, _band_duals(band_con, len(r))
 
 
-def solve_relaxation(types: TypeSpace, selectable: np.ndarray, gamma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The Goldilocks programme over the quota polytope P: (expected counts x, alpha, beta)."""
+def relaxation(types: TypeSpace, selectable: np.ndarray, gamma: float,
+               bands: Bands | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The Goldilocks programme over the quota polytope P, within the target bands if any:
+    (expected counts x, alpha, beta, mu)."""
     N = types.counts.astype(float)
     scale = N.sum() / types.k
     counts = cp.Variable(types.size, nonneg=True)
@@ -91,27 +123,54 @@ def solve_relaxation(types: TypeSpace, selectable: np.ndarray, gamma: float) -> 
                    counts <= N * selectable, upper_con, lower_con]
     if types.households:
         constraints.append(types.household_matrix() @ counts <= 1)
+    R, r = relaxation_rows(types, bands)
+    band_con = None
+    if len(r):
+        band_con = R @ counts <= r
+        constraints.append(band_con)
     _solve(cp.Problem(cp.Minimize(u + gamma * cp.inv_pos(low)), constraints), "relaxation")
     if counts.value is None:
         raise SolverError("the Goldilocks relaxation returned no point")
     alpha, beta = _duals(upper_con, lower_con)
-    return np.clip(np.asarray(counts.value, dtype=float), 0.0, N * selectable), alpha, beta
+    return (np.clip(np.asarray(counts.value, dtype=float), 0.0, N * selectable), alpha, beta,
+            _band_duals(band_con, len(r)))
 
 
-def _pricing_weights(alpha: np.ndarray, beta: np.ndarray, types: TypeSpace, selectable: np.ndarray) -> np.ndarray:
-    """w_t = (beta_t - alpha_t) (n/k) / N_t on selectable types (alpha rescaled to sum 1), 0 elsewhere."""
+def solve_relaxation(types: TypeSpace, selectable: np.ndarray, gamma: float,
+                     bands: Bands | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Goldilocks programme over the quota polytope P: (expected counts x, alpha, beta)."""
+    counts, alpha, beta, _ = relaxation(types, selectable, gamma, bands)
+    return counts, alpha, beta
+
+
+def _pricing_weights(alpha: np.ndarray, beta: np.ndarray, types: TypeSpace, selectable: np.ndarray,
+                     mu: np.ndarray | None = None, bands: Bands | None = None) -> np.ndarray:
+    """w_t = (beta_t - alpha_t) (n/k) / N_t on selectable types (alpha rescaled to sum 1), 0 elsewhere;
+    minus (R^T mu)_t for the target bands' rows R E[c] <= r."""
     scale = int(types.counts.sum()) / types.k
     alpha = alpha / alpha.sum() if alpha.sum() > 0 else np.full(len(alpha), 1.0 / len(alpha))
     weights = np.zeros(types.size)
     weights[selectable] = (beta - alpha) * scale / types.counts[selectable]
+    R, _ = relaxation_rows(types, bands)
+    if mu is not None and len(mu):
+        weights -= R.T @ mu
     return weights
+
+
+def _dual_bound(gamma: float, beta: np.ndarray, mu: np.ndarray, types: TypeSpace, bands: Bands | None,
+                priced_bound: float) -> float:
+    """The weak-duality bound of the module doc, from a bound on max_c w . c over valid panels."""
+    _, r = relaxation_rows(types, bands)
+    return 2.0 * math.sqrt(gamma * beta.sum()) - float(mu @ r) - priced_bound
 
 
 def goldilocks(types: TypeSpace, gamma: float = 1.0, *, seed: int = 0, solver: str = "highs",
                max_rounds: int = MAX_ROUNDS, tolerance: float = GAP_TOLERANCE,
-               progress: Progress = no_progress) -> Distribution:
+               progress: Progress = no_progress, targets: np.ndarray | None = None) -> Distribution:
     """The Goldilocks distribution over valid panels (see the module doc), with its proven gap in info.
 
+    `targets`: target seats per quota (NaN = none), met in expectation (`core.design.targets`): the
+    relaxation and the master gain the target bands' rows, and info the targets' report.
     Deterministic: `seed` is kept for the registry's signature (the panels found do not depend on it)."""
     if gamma < 0:
         raise ValueError("gamma must be non-negative")
@@ -119,33 +178,41 @@ def goldilocks(types: TypeSpace, gamma: float = 1.0, *, seed: int = 0, solver: s
     pricer = Pricer(types, solver=solver)
     columns = ColumnSet(types)
     selectable = selectable_types(pricer, columns)  # raises InfeasibleQuotas when no panel exists
+    bands = None if targets is None else target_bands(types, targets, pricer, columns, solver=solver, progress=progress)
+    on_panels = selectable
+    # the objective's types: with targets, those the bands leave some chance (a target of 0 may leave none)
+    selectable = reachable_types(types, bands, on_panels)
     covered = time.perf_counter()
     scale = int(types.counts.sum()) / types.k
-    target, alpha, beta = solve_relaxation(types, selectable, gamma)
+    target, alpha, beta, mu = relaxation(types, selectable, gamma, bands)
     walk = walk_down_faces(types, target, solver=solver)
     for composition in walk.compositions:
         columns.add(composition)
     progress(f"goldilocks: relaxation solved, {len(walk.compositions)} panels from the face walk")
     walked = time.perf_counter()
     # the relaxation's duals give a proven bound once the exact pricing MIP is solved with them
-    weights = _pricing_weights(alpha, beta, types, selectable)
-    lower_bound = 2.0 * math.sqrt(gamma * beta.sum()) - pricer.exact(weights).bound
-    value, rounds = math.inf, 0
+    weights = _pricing_weights(alpha, beta, types, selectable, mu, bands)
+    lower_bound = _dual_bound(gamma, beta, mu, types, bands, pricer.exact(weights).bound)
+    value, previous, rounds = math.inf, math.inf, 0
     for rounds in range(1, max_rounds + 1):
         C = columns.array
-        lam, alpha, beta = solve_master(C, types, selectable, gamma)
+        lam, alpha, beta, mu = solve_master(C, types, selectable, gamma, bands)
         x = scale * (lam @ C) / types.counts
         value = goldilocks_objective(x[selectable], gamma)
         if value - lower_bound <= tolerance or rounds == max_rounds:
             break
-        weights = _pricing_weights(alpha, beta, types, selectable)
+        weights = _pricing_weights(alpha, beta, types, selectable, mu, bands)
         threshold = float(weights @ (lam @ C)) + IMPROVEMENT  # the master's own weight: only heavier panels help
         new = [c for c in pricer.heuristic(weights, columns, threshold=threshold) if columns.add(c)]
-        if not new:
+        # with target bands the master's duals are noisy enough that the heuristic keeps finding columns
+        # that do not move the value: then price exactly too, for the proven bound
+        stalled = bands is not None and previous - value <= tolerance
+        previous = value
+        if not new or stalled:
             priced = pricer.exact(weights)
-            lower_bound = max(lower_bound, 2.0 * math.sqrt(gamma * beta.sum()) - priced.bound)
+            lower_bound = max(lower_bound, _dual_bound(gamma, beta, mu, types, bands, priced.bound))
             if priced.value > threshold and columns.add(priced.composition):
-                new = [priced.composition]
+                new.append(priced.composition)
         progress(f"goldilocks round {rounds}: objective {value:.9f}, lower bound {lower_bound:.9f}, "
                  f"{len(columns)} panels")
         if value - lower_bound <= tolerance or not new:
@@ -157,12 +224,14 @@ def goldilocks(types: TypeSpace, gamma: float = 1.0, *, seed: int = 0, solver: s
     value = goldilocks_objective(x[selectable], gamma)
     dist.objective = value
     dist.info = {"gamma": gamma, "rounds": rounds, "columns": len(columns), "lower_bound": lower_bound,
-                 "gap": value - lower_bound, "never_selectable": int((~selectable).sum()),
+                 "gap": value - lower_bound, "never_selectable": int((~on_panels).sum()),
+                 **({} if bands is None else {"unreachable_within_targets": int((on_panels & ~selectable).sum())}),
                  "face_walk_panels": len(walk.compositions), "face_walk_weight_left": walk.weight_left,
                  "min_probability": float(x[selectable].min() / scale), "max_probability": float(x.max() / scale),
                  "max_over_average": float(x.max()), **pricer.stats.as_dict(),
                  "seconds": {"covering": round(covered - started, 3), "relaxation_and_walk": round(walked - covered, 3),
-                             "column_generation": round(time.perf_counter() - walked, 3)}}
+                             "column_generation": round(time.perf_counter() - walked, 3)},
+                 **({} if bands is None else targets_report(bands, dist.compositions, dist.probabilities))}
     return dist
 
 
@@ -171,6 +240,7 @@ def select(instance: Instance, *, seed: int, options: dict, progress: Progress =
     dist = goldilocks(instance.types, float(options.get("gamma", 1.0)), seed=seed,
                       solver=str(options.get("solver", "highs")),
                       max_rounds=int(options.get("max_rounds", MAX_ROUNDS)),
-                      tolerance=float(options.get("tolerance", GAP_TOLERANCE)), progress=progress)
+                      tolerance=float(options.get("tolerance", GAP_TOLERANCE)), progress=progress,
+                      targets=quota_targets(instance))
     return SelectionResult("goldilocks", dist.marginals(), distribution=dist, objective=dist.objective,
                            info=dict(dist.info))
