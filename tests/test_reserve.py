@@ -18,6 +18,7 @@ from core.after.reserve import (
 from core.algorithms.enumeration import all_panels
 from core.errors import InputError
 from core.model import Instance, Quota
+from core.work_limits import SafetyClockStop
 
 
 def deviation(instance: Instance, rows: list[int]) -> float:
@@ -54,7 +55,7 @@ def test_optimised_list_is_the_best_of_every_list(seed: int) -> None:
     instance = tiny_instance(seed)
     panel = panel_of(instance, seed)
     size = 2
-    result = optimise_reserve(instance, panel, size, seed=seed, dropout=0.3, scenarios=12, time_limit=20)
+    result = optimise_reserve(instance, panel, size, seed=seed, dropout=0.3, scenarios=12)
     assert result.info["status"] == "OPTIMAL"
     pool = candidates(instance, panel).tolist()
     brute = min(expected(instance, panel, result.drops, list(r)) for r in combinations(pool, size))
@@ -80,22 +81,42 @@ def medium_instance(seed: int) -> Instance:
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_optimised_list_is_never_worse_than_greedy(seed: int) -> None:
     instance, panel = medium_instance(seed)
-    result = optimise_reserve(instance, panel, 4, seed=seed, dropout=0.15, scenarios=60, time_limit=10)
+    result = optimise_reserve(instance, panel, 4, seed=seed, dropout=0.15, scenarios=60)
     assert result.optimised.expected_deviation <= result.greedy.expected_deviation + 1e-9
     assert result.optimised.expected_deviation == pytest.approx(
         expected(instance, panel, result.drops, result.optimised.rows), abs=1e-9)
     assert 0 <= result.optimised.expected_violations <= result.optimised.expected_deviation + 1e-9
     assert len(set(result.optimised.rows)) == 4 and len(set(result.greedy.rows)) == 4
     assert result.info["objective_bound"] <= result.optimised.expected_deviation + 1e-9
-    again = optimise_reserve(instance, panel, 4, seed=seed, dropout=0.15, scenarios=60, time_limit=10)
+    again = optimise_reserve(instance, panel, 4, seed=seed, dropout=0.15, scenarios=60)
     assert np.array_equal(again.drops, result.drops) and again.greedy.rows == result.greedy.rows
+
+
+def test_same_inputs_and_seed_give_the_same_list_and_info() -> None:
+    """Issue #17: the list is a function of the inputs and the seed alone; the work limits bind here
+    (small batches, one node each) and are recorded in info."""
+    instance, panel = medium_instance(1)
+    limits = {"batch_scenarios": 7, "max_batches": 3, "node_limit": 1}
+    runs = [optimise_reserve(instance, panel, 4, seed=5, dropout=0.2, scenarios=40, **limits) for _ in range(2)]
+    first, second = ({k: v for k, v in r.info.items() if k != "seconds"} for r in runs)
+    assert first == second and runs[0].optimised.rows == runs[1].optimised.rows
+    assert first["node_limit"] == 1 and first["batch_scenarios"] == 7 and first["max_batches"] == 3
+    assert first["batches"] == 6 and first["batches_solved"] == 3 and "time_limit" not in first
+    assert first["objective_bound"] <= runs[0].optimised.expected_deviation + 1e-9
+    assert runs[0].optimised.expected_deviation <= runs[0].greedy.expected_deviation + 1e-9
+
+
+def test_safety_clock_raises_instead_of_returning_a_list() -> None:
+    instance, panel = medium_instance(0)
+    with pytest.raises(SafetyClockStop):
+        optimise_reserve(instance, panel, 4, seed=0, dropout=0.15, scenarios=60, safety_limit=1e-9)
 
 
 def test_reserves_share_no_household_with_the_panel() -> None:
     instance = tiny_instance(3, household=True)
     panel = panel_of(instance, 3)
     address = instance.pool["address"]
-    result = optimise_reserve(instance, panel, 2, seed=0, dropout=0.3, scenarios=10, time_limit=10)
+    result = optimise_reserve(instance, panel, 2, seed=0, dropout=0.3, scenarios=10)
     for row in result.optimised.rows + result.greedy.rows:
         assert address.iloc[row] not in set(address.iloc[panel])
 

@@ -20,11 +20,38 @@ t, y_st ≤ x_t). With kept seats K_sq = panel seats of quota q minus those of D
              u_sq ≥ min_q − (K_sq + Σ_t a_qt y_st),  u_sq ≥ (K_sq + Σ_t a_qt y_st) − max_q,  u_sq ≥ 0
 
 (scenarios with the same kept seats and m_s are merged with their weight; m_s = 0 costs nothing).
-HiGHS via python-mip solves it within a time limit and reports the gap; it starts from the greedy
-baseline, so the optimised list is never worse than greedy on the same scenarios (checked in code:
-the greedy list is returned if the solver ends with nothing better). The list is then *ordered* by
-how often each reserve is called in: the j-th member of type t is used in the scenarios with
-y_st ≥ j; the most used comes first. Which members of a type are listed is drawn with the seed.
+
+*How it is solved: work limits, never a clock* (issue #17: the list is a function of the inputs and
+the seed alone). The program over all scenarios is slow at its root (climate_300, k = 30, 20
+reserves, 200 scenarios: 183 classes x 130 candidate types, HiGHS still in the root node after
+34 s), so a node limit alone could not bound it. Instead (sample average approximation):
+1. The S scenarios, in sample order, form batches of `batch_scenarios` (40). For each of the first
+   `max_batches` (5) batches, HiGHS solves the program on that batch's scenarios alone (a program of
+   bounded size, at most 40 classes), started from the best list so far, stopped at `node_limit`
+   (2000) branch-and-bound nodes; on climate_300 each is proven optimal within 1-3 nodes.
+2. Each batch's list is evaluated exactly on all S scenarios: the program with x fixed (it only
+   finds the best calls of that list in every class; decomposes per class, solved to optimality
+   under the same node limit). The best of the greedy list and these lists is kept (the first on
+   ties, in batch order), so it is never worse than greedy on the same scenarios.
+3. Polish (only when the best list does not meet the bound of 4): the program over all S scenarios
+   with its types restricted to those of the POLISH_LISTS (2) best lists, if it has at most
+   POLISH_MAX_VARIABLES (6000) call variables (classes x types; else skipped, recorded in info),
+   started from the best list, under the same node limit; its list is evaluated as in 2 and kept
+   if better. On climate_300 it has 20-28 types and is proven optimal at its root (0.5-7 s).
+4. Proven lower bound: min_x Σ_b f_b(x) ≥ Σ_b min_x f_b(x) for the batch objectives f_b (the mean
+   deviation weighted by batch size), so the batches' proven bounds, weighted by their share of the
+   scenarios (0 for batches beyond `max_batches`), bound the optimum over all S; `gap` is measured
+   against it and `status` is OPTIMAL when the gap is 0. On climate_300 (seeds 0-2) this bound
+   equalled the bound HiGHS reached on the full program in 40 s of wall clock (the previous design).
+Every solve is single-threaded with a node limit, so its result does not depend on the machine's
+speed; a safety clock (`safety_limit`, 600 s for the whole run) is passed to HiGHS only so that a
+run cannot hang: when it stops a solve, `SafetyClockStop` is raised rather than a list. The limits
+(batch_scenarios, max_batches, node_limit, safety_limit, polish_max_variables), the batches, their
+statuses, the polish and the nodes used are recorded in `info` (and so in `select`'s JSON `alternates`).
+
+The list is then *ordered* by how often each reserve is called in: the j-th member of type t is used
+in the scenarios with y_st ≥ j; the most used comes first. Which members of a type are listed is
+drawn with the seed.
 
 *Greedy baseline.* The list: for each panel member in order of decreasing drop-out probability
 (ties in a seeded order), the unlisted candidate differing from them in the fewest categories
@@ -43,15 +70,21 @@ from dataclasses import dataclass, field
 import mip
 import numpy as np
 
+from ..cancel import check as check_cancelled
+from ..cancel import interrupt_solver
 from ..errors import InputError, Problem
 from ..io.tables import read_table
 from ..model import Instance
+from ..work_limits import SafetyClockStop, node_count, stopped_by_clock
 
 DEFAULT_DROPOUT = 0.1
 DEFAULT_SCENARIOS = 200
-DEFAULT_TIME_LIMIT = 40.0
-PHASE_ONE_SCENARIOS = 40  # scenarios of the first, smaller integer program
-PHASE_ONE_SHARE = 0.3  # share of the time limit for it (and again for fixing its list)
+BATCH_SCENARIOS = 40  # scenarios per batch: the integer program of one batch is small enough to solve
+MAX_BATCHES = 5  # batches whose integer program proposes a list (and bounds the optimum)
+NODE_LIMIT = 2000  # branch-and-bound nodes per integer program (the work limit)
+POLISH_LISTS = 2  # the polishing program chooses among the types of this many best lists ...
+POLISH_MAX_VARIABLES = 6000  # ... when it has at most this many call variables (classes x types)
+SAFETY_SECONDS = 600.0  # wall clock after which the run stops with an error (never decides the list)
 
 
 @dataclass
@@ -169,9 +202,16 @@ def greedy_replace(instance: Instance, panel: Sequence[int], dropped: np.ndarray
 
 def optimise_reserve(instance: Instance, panel: Sequence[int], size: int, *, seed: int,
                      dropout: float | np.ndarray = DEFAULT_DROPOUT, scenarios: int = DEFAULT_SCENARIOS,
-                     time_limit: float = DEFAULT_TIME_LIMIT) -> ReserveList:
-    """The optimised reserve list of `size` for the panel (0-based rows) and the greedy baseline."""
+                     batch_scenarios: int = BATCH_SCENARIOS, max_batches: int = MAX_BATCHES,
+                     node_limit: int = NODE_LIMIT, safety_limit: float = SAFETY_SECONDS) -> ReserveList:
+    """The optimised reserve list of `size` for the panel (0-based rows) and the greedy baseline.
+
+    Work limits (module docstring): integer programs on at most `max_batches` batches of
+    `batch_scenarios` scenarios, each stopped at `node_limit` branch-and-bound nodes; `safety_limit`
+    seconds of wall clock in all raise SafetyClockStop instead of returning a machine-dependent list."""
     started = time.perf_counter()
+    if batch_scenarios < 1 or max_batches < 1 or node_limit < 1:
+        raise InputError([Problem("batch_scenarios, max_batches and node_limit must be 1 or more.")])
     panel = [int(i) for i in panel]
     rates = np.full(len(panel), float(dropout)) if np.isscalar(dropout) else np.asarray(dropout, dtype=float)
     rng = np.random.default_rng(seed)
@@ -179,13 +219,15 @@ def optimise_reserve(instance: Instance, panel: Sequence[int], size: int, *, see
     types = instance.types
     pool_rows = candidates(instance, panel)
     size = min(int(size), len(pool_rows))
+    limits = {"batch_scenarios": int(batch_scenarios), "max_batches": int(max_batches),
+              "node_limit": int(node_limit), "safety_limit": float(safety_limit)}
     # greedy baseline on the same scenarios
     greedy_rows = greedy_list(instance, panel, pool_rows, rates, size, rng)
     greedy_seats = np.array([greedy_replace(instance, panel, d, greedy_rows) for d in drops]).reshape(len(drops), -1)
     greedy_dev, greedy_broken = _deviation(greedy_seats, types.lower, types.upper)
     greedy = ListFigures(greedy_rows, float(greedy_dev.mean()), float(greedy_broken.mean()))
     if size == 0:
-        return ReserveList(greedy, greedy, len(drops), rates, {"status": "no candidates", "seconds": 0.0}, drops)
+        return ReserveList(greedy, greedy, len(drops), rates, {"status": "no candidates", **limits, "seconds": 0.0}, drops)
     # scenario classes: same kept seats and number of drops
     panel_columns = types.A[:, types.of_volunteer[panel]]  # Q x k
     kept = panel_columns.sum(axis=1)[None, :] - drops.astype(np.int64) @ panel_columns.T  # S x Q
@@ -198,31 +240,74 @@ def optimise_reserve(instance: Instance, panel: Sequence[int], size: int, *, see
     available = np.bincount(cand_of, minlength=len(cand_types))
     a = types.A[:, cand_types]  # Q x T'
     bounds = (types.lower, types.upper)
-    # phase 1: the integer program on the first scenario classes only (sample average approximation
-    # on fewer scenarios solves far faster); its list, with the best calls on every scenario, and the
-    # greedy list start phase 2, the integer program over all scenarios.
-    few = live[np.isin(live, np.unique(inverse[:PHASE_ONE_SCENARIOS]))]
-    first = _Program(keys, weight, few, a, available, size, bounds)
-    first.start(_greedy_start(instance, panel, drops, inverse, few, greedy_rows, cand_types))
-    first_counts = first.solve(time_limit * PHASE_ONE_SHARE)[0]
-    program = _Program(keys, weight, live, a, available, size, bounds)
-    starts = [_greedy_start(instance, panel, drops, inverse, live, greedy_rows, cand_types)]
-    if first_counts is not None:
-        fixed = _Program(keys, weight, live, a, available, size, bounds, fixed=first_counts)
-        counts, use, _ = fixed.solve(time_limit * PHASE_ONE_SHARE)
-        if counts is not None:
-            starts.append((counts, use))
-    starts.sort(key=lambda start: _expected(keys, inverse, start[1], a, bounds)[0])
-    program.start(starts[0])
-    counts, use, status = program.solve(max(1.0, time_limit - (time.perf_counter() - started)))
-    if counts is None or _expected(keys, inverse, use, a, bounds)[0] > _expected(keys, inverse, starts[0][1], a, bounds)[0]:
-        counts, use = starts[0]
+    clock = _Clock(started, float(safety_limit))
+
+    def evaluate(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """The best calls of the list `counts` in every scenario class (a small program, solved exactly)."""
+        fixed = _Program(keys, weight, live, a, available, size, bounds, fixed=counts)
+        got, use, status = fixed.solve(node_limit, clock)
+        return (got, use) if got is not None and status == "OPTIMAL" else None
+
+    # candidate lists: greedy, then the optimum of the program on each batch of scenarios (sample average
+    # approximation of bounded size), each evaluated exactly on every scenario; the best is kept.
+    best = _greedy_start(instance, panel, drops, inverse, live, greedy_rows, cand_types)
+    best_value = _expected(keys, inverse, best[1], a, bounds)[0]
+    lists = [best]
+    batches = [np.arange(b, min(b + batch_scenarios, len(drops))) for b in range(0, len(drops), batch_scenarios)]
+    solved, bound_sum, statuses, nodes = 0, 0.0, [], 0
+    for batch in batches[:max_batches]:
+        batch_weight = np.bincount(inverse[batch], minlength=len(keys))
+        batch_live = live[batch_weight[live] > 0]
+        if len(batch_live) == 0:  # nobody drops out in this batch: it costs nothing whatever the list
+            solved += 1
+            statuses.append("OPTIMAL")
+            continue
+        program = _Program(keys, batch_weight, batch_live, a, available, size, bounds)
+        program.start(best)  # the best list so far, with its best calls (a valid start)
+        counts, _, status = program.solve(node_limit, clock)
+        nodes += program.nodes or 0
+        statuses.append(status)
+        solved += 1
+        bound_sum += len(batch) * program.bound  # the batch's proven bound on its mean deviation
+        if counts is None:
+            continue
+        found = evaluate(counts)
+        if found is not None:
+            lists.append(found)
+            value = _expected(keys, inverse, found[1], a, bounds)[0]
+            if value < best_value - 1e-12:
+                best, best_value = found, value
+    # polish: the program over all scenarios, its types restricted to those of the two best lists (a
+    # program of bounded size, POLISH_MAX_VARIABLES call variables at most), under the same node limit
+    polish = "not needed (the best list meets the bound)"
+    if best_value - bound_sum / len(drops) > 1e-9:
+        ranked = sorted(lists, key=lambda found: _expected(keys, inverse, found[1], a, bounds)[0])[:POLISH_LISTS]
+        support = available * np.any([found[0] > 0 for found in ranked], axis=0)
+        variables = len(live) * int((support > 0).sum())
+        polish = f"skipped ({variables} call variables > {POLISH_MAX_VARIABLES})"
+        if variables <= POLISH_MAX_VARIABLES:
+            program = _Program(keys, weight, live, a, support, size, bounds)
+            program.start(best)
+            counts, _, status = program.solve(node_limit, clock)
+            nodes += program.nodes or 0
+            polish = f"{status} over {int((support > 0).sum())} types"
+            found = evaluate(counts) if counts is not None else None
+            if found is not None:
+                value = _expected(keys, inverse, found[1], a, bounds)[0]
+                if value < best_value - 1e-12:
+                    best, best_value = found, value
+    counts, use = best
     dev, broken = _expected(keys, inverse, use, a, bounds)
-    bound = program.bound
+    # min over lists of a sum over batches >= the sum over batches of their minima: a proven bound;
+    # batches not solved add their least possible deviation, 0.
+    bound = min(bound_sum / len(drops), float(dev))
     value = float(dev)
-    info = {"status": status, "scenario_classes": len(live), "candidate_types": len(cand_types),
-            "time_limit": time_limit, "objective_bound": bound, "absolute_gap": max(0.0, value - bound),
-            "gap": max(0.0, value - bound) / value if value > 1e-12 else 0.0}
+    gap = max(0.0, value - bound)
+    info = {"status": "OPTIMAL" if gap <= 1e-9 else "FEASIBLE", "scenario_classes": len(live),
+            "candidate_types": len(cand_types), **limits, "batches": len(batches), "batches_solved": solved,
+            "batch_status": statuses, "polish": polish, "polish_max_variables": POLISH_MAX_VARIABLES, "nodes": nodes,
+            "objective_bound": bound, "absolute_gap": gap,
+            "gap": gap / value if value > 1e-12 else 0.0}
     if value > greedy.expected_deviation + 1e-9:
         info["fallback"] = "the integer program found nothing better than the greedy list"
         info["seconds"] = time.perf_counter() - started
@@ -230,6 +315,24 @@ def optimise_reserve(instance: Instance, panel: Sequence[int], size: int, *, see
     rows = _ordered_members(instance, pool_rows, cand_of, counts, use, weight, rng)
     info["seconds"] = time.perf_counter() - started
     return ReserveList(ListFigures(rows, value, float(broken)), greedy, len(drops), rates, info, drops)
+
+
+class _Clock:
+    """The safety clock shared by every solve of one run."""
+
+    def __init__(self, started: float, limit: float) -> None:
+        self.started, self.limit = started, limit
+
+    def remaining(self) -> float:
+        left = self.limit - (time.perf_counter() - self.started)
+        if left <= 0:
+            raise self.stop()
+        return left
+
+    def stop(self) -> SafetyClockStop:
+        return SafetyClockStop(f"the reserve list's integer programs ran past their safety time limit of {self.limit:g} s "
+                               "before their work limits, so the list would depend on this machine's speed; use fewer "
+                               "scenarios or reserves, or run it on a faster machine")
 
 
 def _greedy_start(instance: Instance, panel: list[int], drops: np.ndarray, inverse: np.ndarray, live: np.ndarray,
@@ -277,7 +380,7 @@ class _Program:
             fill = int(keys[s, -1])
             calls = []
             for t in range(self.types):
-                if fixed is not None and fixed[t] == 0:
+                if (fixed is not None and fixed[t] == 0) or available[t] == 0:
                     continue
                 self.y[s, t] = model.add_var(var_type=mip.INTEGER, lb=0, ub=int(min(available[t], fill)))
                 model += self.y[s, t] <= self.x[t]
@@ -292,6 +395,7 @@ class _Program:
         model.objective = mip.minimize(mip.xsum(objective))
         self.model = model
         self.bound = 0.0
+        self.nodes: int | None = None
 
     def start(self, start: tuple[np.ndarray, np.ndarray]) -> None:
         counts, use = start
@@ -299,9 +403,14 @@ class _Program:
         values += [(var, float(use[s, t])) for (s, t), var in self.y.items()]
         self.model.start = values
 
-    def solve(self, seconds: float) -> tuple[np.ndarray | None, np.ndarray | None, str]:
-        """(type counts, calls per class, status) of the best list found within `seconds`."""
-        status = self.model.optimize(max_seconds=max(0.5, seconds))
+    def solve(self, node_limit: int, clock: _Clock) -> tuple[np.ndarray | None, np.ndarray | None, str]:
+        """(type counts, calls per class, status) of the best list found within `node_limit` nodes."""
+        with interrupt_solver(self.model):  # the app's Stop ends the solve at its next node (core.cancel)
+            status = self.model.optimize(max_seconds=clock.remaining(), max_nodes=int(node_limit))
+        check_cancelled()
+        if stopped_by_clock(self.model):
+            raise clock.stop()
+        self.nodes = node_count(self.model)
         bound = self.model.objective_bound
         if bound is not None and np.isfinite(bound):  # a proven bound, even when no list was found
             self.bound = max(0.0, float(bound))

@@ -109,6 +109,8 @@ from ..distribution import Distribution
 from ..errors import InfeasibleQuotas, InputError, Problem, SolverError
 from ..model import Instance, TypeSpace
 from ..selection import Progress, SelectionResult, no_progress
+from ..work_limits import SafetyClockStop, node_count, stopped_by_clock
+from ..work_limits import highs_option as _highs_option
 from .diversimax_objective import (
     cell_capacity,
     diversimax_objective,
@@ -128,12 +130,7 @@ DEFAULT_GAP = 1e-5  # relative optimality gap at which the solver stops
 # HiGHS branches on pseudocosts from the start instead of strong branching each variable 8 times first
 # (its default): the bound barely moves under branching here, and the nodes saved go to finding panels.
 HIGHS_MIN_RELIABLE = 0
-HIGHS_TIME_LIMIT_STATUS = 13  # HighsModelStatus.kTimeLimit
 OPTIONS = {"warm_start", "order", "max_cells", "time_limit", "node_limit", "solver", "tolerance", "max_compositions", "gap"}
-
-
-class SafetyClockStop(SolverError):
-    """The safety clock stopped the solver before its node limit (the result would depend on the machine)."""
 
 
 def node_limit_for(time_limit: float) -> int:
@@ -146,11 +143,6 @@ def safety_seconds(time_limit: float) -> float:
     return max(SAFETY_FACTOR * time_limit, time_limit + SAFETY_EXTRA)
 
 
-def _highs_option(model: mip.Model, name: str, value: int) -> None:
-    """Set an integer HiGHS option python-mip has no property for (through its HiGHS interface)."""
-    setter = getattr(model.solver, "_set_int_option_value", None)
-    if setter is not None:
-        setter(name, value)
 
 
 class DiversimaxModel:
@@ -250,24 +242,12 @@ class DiversimaxModel:
 
     def _stopped_by_clock(self) -> bool:
         """True when HiGHS stopped at its time limit (model status kTimeLimit); CBC: never reported."""
-        solver = self.model.solver
-        try:
-            return int(solver._lib.Highs_getModelStatus(solver._model)) == HIGHS_TIME_LIMIT_STATUS
-        except AttributeError:
-            return False
+        return stopped_by_clock(self.model)
 
     @property
     def nodes(self) -> int | None:
         """Branch-and-bound nodes of the last solve (HiGHS only; None when the solver does not say)."""
-        try:
-            from mip.highs import ffi
-            value = ffi.new("int64_t*")
-            solver = self.model.solver
-            if solver._lib.Highs_getInt64InfoValue(solver._model, b"mip_node_count", value) == 0:
-                return int(value[0])
-        except (ImportError, AttributeError):
-            pass
-        return None
+        return node_count(self.model)
 
     def cap_objective(self, value: float) -> None:
         """Allow only compositions whose objective is at most value."""
