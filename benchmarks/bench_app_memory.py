@@ -77,7 +77,7 @@ def main() -> None:
     visit = Visit()
     at = visit.at
     visit.step("Home (cold start, default example)")
-    at.selectbox[0].set_value(args.example)
+    at.selectbox(key="example_choice").set_value(args.example).run()  # the button then offers to load it
     at.button(key="load_example").click()
     visit.step(f"Home: load {args.example}")
     at.switch_page("pages/1_Pool_and_quotas.py")
@@ -90,6 +90,9 @@ def main() -> None:
     at.multiselect(key="compare_algorithms").set_value(chosen)
     visit.step(f"Compare: choose {len(chosen)} algorithms")
     visit.button("Run").click()
+    visit.step("Compare: start the run (it goes on in the background)")
+    while at.session_state["compare_run"].running:
+        time.sleep(0.5)
     visit.step(f"Compare: run {', '.join(chosen)}")
 
     at.switch_page("pages/3_Lottery.py")
