@@ -245,3 +245,16 @@ def test_experiments_page_runs_a_small_sweep_on_the_loaded_pool() -> None:
     assert not at.exception, [e.value for e in at.exception]
     table = at.session_state["experiment"]["table"]
     assert list(table["algorithm"]) == ["maximin"] and (table["status"] == "ok").all()
+
+
+def test_simulate_command_reads_participation_from_a_column(client, tmp_path, capsys) -> None:
+    example = ROOT / "examples" / "climate_300"
+    population = pd.read_csv(example / "background.csv").assign(Participation=0.03)
+    population.to_csv(tmp_path / "population.csv", index=False)
+    out = tmp_path / "sim.parquet"
+    code = main(["simulate", "--population", str(tmp_path / "population.csv"), "--participation", "participation",
+                 "--pool", str(example / "pool.csv"), "--quotas", str(example / "quotas.csv"), "--letters", "9584",
+                 "--k", "30", "--algorithms", "endtoend", "--pools", "50", "--scheduler", client.scheduler.address,
+                 "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    assert np.allclose(pd.read_parquet(out)["q"], 0.03, rtol=1e-12)  # the column's value, matched ignoring case, not a fitted one

@@ -51,7 +51,8 @@ class EncodedBackground:
     weights: np.ndarray  # survey weight of each row (all 1 without a weight column)
 
 
-def _find_column(frame: pd.DataFrame, wanted: str) -> str | None:
+def find_column(frame: pd.DataFrame, wanted: str) -> str | None:
+    """The frame's spelling of column `wanted` (trimmed, case-insensitive), or None."""
     key = normalise_header(str(wanted))
     for column in frame.columns:
         if normalise_header(str(column)) == key:
@@ -89,7 +90,7 @@ def encode_background(instance: Instance, background: pd.DataFrame, letters: int
                                 "it is at least the number of volunteers."))
     codes = np.zeros((len(background), len(instance.categories)), dtype=np.int64)
     for c, category in enumerate(instance.categories):
-        column = _find_column(background, category)
+        column = find_column(background, category)
         if column is None:
             problems.append(Problem(f"category '{category}' is not a column of the background sample.",
                                     f"Add it, or rename a column (background columns: "
@@ -129,7 +130,7 @@ def encode_background(instance: Instance, background: pd.DataFrame, letters: int
                                     "sample or merge the value with a neighbouring one.", file=source, column=column))
     row_weights = np.ones(len(background))
     if weights is not None:
-        column = _find_column(background, weights)
+        column = find_column(background, weights)
         if column is None:
             problems.append(Problem(f"the weight column '{weights}' is not in the background sample.",
                                     f"Name one of its columns: {', '.join(map(str, background.columns))}.",

@@ -208,19 +208,17 @@ def build_simulation(args: argparse.Namespace, algorithms: list[str]):
     import numpy as np
     import pandas as pd
 
-    from ..endtoend.background import encode_background, load_background
+    from ..endtoend.background import encode_background, find_column, load_background
     from ..endtoend.participation import fit_instance
-    from ..endtoend.simulation import PopulationModel
     from ..io.loaders import load_instance
-    from ..views.endtoend import population_model
+    from ..views.endtoend import population_model, population_with
     from .simulate import Simulation
 
     instance = load_instance(args.pool, args.quotas, args.k)
     background = load_background(args.population, weights=args.population_weights)
     encoded = encode_background(instance, background, args.letters, args.population_weights)
-    values = {c: instance.values(c) for c in instance.categories}
     if args.participation:
-        column = next((c for c in background.columns if c.strip().casefold() == args.participation.strip().casefold()), None)
+        column = find_column(background, args.participation)
         if column is None:
             raise InputError([Problem(f"has no column '{args.participation}'.", "Name the column of participation probabilities.",
                                       file=str(args.population))])
@@ -230,9 +228,7 @@ def build_simulation(args: argparse.Namespace, algorithms: list[str]):
             found = background[column].iloc[bad[0]]
             raise InputError([Problem(f"participation must be a probability in (0, 1]; found {found!r}.", "Fix the cell.",
                                       file=str(args.population), row=int(bad[0]) + 2, column=column)])
-        frame = pd.DataFrame({c: np.asarray(values[c], dtype=object)[encoded.codes[:, f]]
-                              for f, c in enumerate(instance.categories)})
-        model = PopulationModel.from_people(frame, q, list(instance.categories), values, weights=encoded.weights)
+        model = population_with(instance, encoded, q)
         how = f"column {column}"
     else:
         fit = fit_instance(instance, background, args.letters, weights=args.population_weights, resamples=0, seed=args.seed)

@@ -66,11 +66,15 @@ def seats_against_population(instance: Instance, marginals: dict[str, np.ndarray
 
 def population_model(instance: Instance, fit: ParticipationFit, encoded: EncodedBackground) -> PopulationModel:
     """The population as the background sample describes it (weighted), each type with its fitted q."""
+    return population_with(instance, encoded, fit.q_of_codes(encoded.codes))
+
+
+def population_with(instance: Instance, encoded: EncodedBackground, q: np.ndarray) -> PopulationModel:
+    """The population as the background sample describes it (weighted), person i joining with q[i]."""
     values = {c: instance.values(c) for c in instance.categories}
     frame = pd.DataFrame({c: np.asarray(values[c], dtype=object)[encoded.codes[:, f]]
                           for f, c in enumerate(instance.categories)})
-    return PopulationModel.from_people(frame, fit.q_of_codes(encoded.codes), list(instance.categories), values,
-                                       weights=encoded.weights)
+    return PopulationModel.from_people(frame, q, list(instance.categories), values, weights=encoded.weights)
 
 
 def simulation_summary(model: PopulationModel, runs: list[EndToEnd]) -> pd.DataFrame:
