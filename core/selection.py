@@ -73,6 +73,25 @@ REGISTRY: dict[str, str] = {
 }
 
 
+def options_digest(options: dict) -> str:
+    """SHA-256 of algorithm options, stable across runs: names sorted, tables (DataFrames) by their
+    content and column names, every other value by its repr. Equal digests mean equal options."""
+    import hashlib
+
+    import pandas as pd
+
+    h = hashlib.sha256()
+    for name in sorted(options):
+        value = options[name]
+        h.update(name.encode())
+        if isinstance(value, pd.DataFrame):
+            h.update(pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
+            h.update(repr(list(value.columns)).encode())
+        else:
+            h.update(repr(value).encode())
+    return h.hexdigest()
+
+
 def algorithm(name: str) -> Algorithm:
     if name not in REGISTRY:
         raise KeyError(f"unknown algorithm '{name}'; choose one of: {', '.join(REGISTRY)}")

@@ -21,7 +21,6 @@ which Streamlit's cache would record and replay into a box that no longer exists
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -37,7 +36,7 @@ from core.cancel import Cancelled, CancelToken, checked_progress
 from core.cancel import active as cancel_scope
 from core.io.examples import list_examples, load_example
 from core.model import Instance
-from core.selection import Progress, SelectionResult, run
+from core.selection import Progress, SelectionResult, options_digest, run
 from core.views.compare_plan import algorithm_fraction, expected_seconds, run_fraction
 
 from . import state
@@ -152,17 +151,8 @@ def store_for(options: dict[str, Any]) -> ResultStore:
 
 
 def options_key(options: dict[str, Any]) -> str:
-    """A stable text key of algorithm options (DataFrames hashed by content)."""
-    h = hashlib.sha256()
-    for name in sorted(options):
-        value = options[name]
-        h.update(name.encode())
-        if isinstance(value, pd.DataFrame):
-            h.update(pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
-            h.update(repr(list(value.columns)).encode())
-        else:
-            h.update(repr(value).encode())
-    return h.hexdigest()
+    """A stable text key of algorithm options (core.selection.options_digest)."""
+    return options_digest(options)
 
 
 def run_key(instance: Instance, algorithm: str, seed: int, options: dict[str, Any]) -> str:

@@ -46,15 +46,12 @@ class Case:
 
 
 def input_hash(instance: Instance, algorithm: str, options: dict[str, Any], seed: int) -> str:
-    """SHA-256 of everything a run's result depends on (options as canonical JSON; tables by their hash)."""
-    recordable = {key: (_frame_hash(value) if isinstance(value, pd.DataFrame) else value)
-                  for key, value in sorted(options.items())}
-    text = json.dumps([instance.fingerprint(), algorithm, recordable, int(seed)], sort_keys=True, default=str)
+    """SHA-256 of everything a run's result depends on: the instance, the algorithm, its options
+    (core.selection.options_digest: tables by content) and the seed."""
+    from ..selection import options_digest
+
+    text = json.dumps([instance.fingerprint(), algorithm, options_digest(options), int(seed)])
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _frame_hash(frame: pd.DataFrame) -> str:
-    return hashlib.sha256(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()).hexdigest()
 
 
 def run_case(instance: Instance, case: Case, options: dict[str, Any]) -> dict[str, Any]:
