@@ -1,15 +1,17 @@
 """A sweep: one pool under several quota scenarios × algorithms × seeds, one tidy row per run.
 
-A *case* is (scenario, algorithm, seed). `run_case` is the task: it checks that some panel meets
-the scenario's quotas, runs the algorithm (core.selection.run, which verifies every panel) and
-returns a flat record: the fairness figures of the Compare page (core.analysis.compare.comparison_table),
-quota compliance, intersectional figures (core.analysis.intersections, order 2 and 3 tables), the time and
-`input hash` = SHA-256 of (instance fingerprint, algorithm, options, seed), so two rows with the
-same hash are the same computation. A run that fails (no panel meets the quotas, a solver gives
+A *case* is (scenario, algorithm, seed). `run_sweep` checks once per scenario that some panel
+meets its quotas; every case of a scenario that none meets becomes a failed row with the reason and
+the smallest repair. `run_case` is the task for the others: it runs the algorithm
+(core.selection.run, which verifies every panel) and returns a flat record: the fairness figures
+of the Compare page (core.analysis.compare.comparison_table), quota compliance, intersectional
+figures (core.analysis.intersections, order 2 and 3 tables), the time and `input hash` = SHA-256 of
+(instance fingerprint, algorithm, options, seed), so two rows with the same hash are the same
+computation. A run that fails (no panel meets the quotas, a solver gives
 up) becomes a row with `status` = "failed" and its message; it never stops the sweep.
 
-`run_sweep` sends every case to a Dask client as one task (the scenario's instance is scattered
-once) and collects the rows as they finish; without a client the same function runs serially,
+`run_sweep` sends every case to a Dask client as one task (the scenario's instance is held once on
+the cluster, core.experiments.cluster.shared) and collects the rows as they finish; without a client the same function runs serially,
 which is what the tests compare the distributed rows with.
 """
 
@@ -54,23 +56,37 @@ def input_hash(instance: Instance, algorithm: str, options: dict[str, Any], seed
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def run_case(instance: Instance, case: Case, options: dict[str, Any]) -> dict[str, Any]:
-    """The task: run one case and return its row (never raises for a failed run)."""
-    from ..analysis.compare import comparison_table
+def _row(instance: Instance, case: Case, options: dict[str, Any], failure: str | None = None) -> dict[str, Any]:
+    """The key columns of a case's row (failed, with its message, when `failure` is given)."""
+    return {"scenario": case.scenario, "algorithm": case.algorithm, "seed": case.seed,
+            "status": OK if failure is None else FAILED, "message": failure or "", "n": instance.n, "k": instance.k,
+            "input hash": input_hash(instance, case.algorithm, options, case.seed)}
+
+
+def infeasibility(instance: Instance) -> str | None:
+    """Why no panel meets the scenario's quotas (with the smallest repair), or None when some panel does.
+    Checked once per scenario, not once per algorithm and seed."""
     from ..analysis.feasibility import require_feasible
+
+    try:
+        require_feasible(instance)
+    except Exception as error:  # noqa: BLE001 - every reason is a message of the failed rows
+        return _message(error)
+    return None
+
+
+def run_case(instance: Instance, case: Case, options: dict[str, Any]) -> dict[str, Any]:
+    """The task: run one case of a scenario whose quotas some panel meets and return its row (never
+    raises for a failed run)."""
+    from ..analysis.compare import comparison_table
     from ..analysis.intersections import intersection_metrics
     from ..selection import run
 
-    row: dict[str, Any] = {"scenario": case.scenario, "algorithm": case.algorithm, "seed": case.seed,
-                           "status": OK, "message": "", "n": instance.n, "k": instance.k}
-    row["input hash"] = input_hash(instance, case.algorithm, options, case.seed)
+    row = _row(instance, case, options)
     try:
-        require_feasible(instance)
         result = run(case.algorithm, instance, seed=case.seed, options=options)
     except Exception as error:  # noqa: BLE001 - a failed run is a row of the table, whatever failed
-        row["status"] = FAILED
-        row["message"] = _message(error)
-        return row
+        return _row(instance, case, options, _message(error))
     figures = comparison_table(instance, {case.algorithm: result}).iloc[0].to_dict()
     figures.pop("algorithm")
     within = figures.pop("expected seats within quotas")
@@ -114,9 +130,16 @@ def run_sweep(instances: dict[str, Instance], algorithms: Sequence[str], seeds: 
     """
     options = options or {}
     grid = cases(list(instances), algorithms, seeds)
+    infeasible = {name: reason for name, instance in instances.items() if (reason := infeasibility(instance))}
     rows: dict[Case, dict] = {}
+    for case in grid:
+        if case.scenario in infeasible:
+            rows[case] = _row(instances[case.scenario], case, options.get(case.algorithm, {}), infeasible[case.scenario])
+            if on_row:
+                on_row(len(rows), len(grid), rows[case])
+    runnable = [case for case in grid if case.scenario not in infeasible]
     if client is None:
-        for case in grid:
+        for case in runnable:
             rows[case] = run_case(instances[case.scenario], case, options.get(case.algorithm, {}))
             if on_row:
                 on_row(len(rows), len(grid), rows[case])
@@ -125,10 +148,11 @@ def run_sweep(instances: dict[str, Instance], algorithms: Sequence[str], seeds: 
 
         from .cluster import shared as held_once
 
-        shared = {name: held_once(client, instance, f"instance-{i}") for i, (name, instance) in enumerate(instances.items())}
+        shared = {name: held_once(client, instance, f"instance-{i}") for i, (name, instance) in enumerate(instances.items())
+                  if name not in infeasible}
         futures = {client.submit(run_case, shared[case.scenario], case, options.get(case.algorithm, {}),
                                  key=f"sweep-{case.algorithm}-{case.seed}-{uuid.uuid4().hex}", pure=False): case
-                   for i, case in enumerate(grid)}
+                   for case in runnable}
         for future in as_completed(futures):
             case = futures[future]
             try:
