@@ -63,7 +63,8 @@ seed = int(controls[0].number_input("Random seed", min_value=0, max_value=2**31 
 time_limit = float(controls[1].number_input(
     "Diversimax limit (s)", min_value=1, max_value=600, step=1, key="compare_time_limit",
     disabled="diversimax" not in chosen,
-    help="Diversimax stops here at the latest (sooner when its panel is proven within 0.1% of the best); "
+    help="Diversimax's approximate work budget, converted to a number of branch-and-bound nodes so that the "
+         "same seed always gives the same panel (it stops sooner when its panel is proven within 0.1% of the best); "
          "the gap it reached is shown with its result."))
 state.keep_widget("compare_seed")
 state.keep_widget("compare_time_limit")

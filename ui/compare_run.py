@@ -36,16 +36,16 @@ def compare_options(name: str, extras: dict[str, Any], time_limit: float) -> dic
 
 
 def diversimax_note(info: dict[str, Any]) -> str:
-    """How far Diversimax got within the person's time limit: its proven gap."""
+    """How far Diversimax got within the person's budget (a node limit, core.algorithms.diversimax): its proven gap."""
     gap, status = info.get("gap"), info.get("status", "")
-    seconds = info.get("solve_seconds")
-    took = f" in {format_seconds(seconds)}" if seconds is not None else ""
     if gap is None:
         return ""
+    nodes = info.get("nodes_used")
+    searched = f" after {nodes:,} branch-and-bound nodes" if nodes is not None else ""
     if status == "optimal" or gap <= 1e-3:
-        return f"Diversimax: panel proven within {100 * gap:.3g}% of the most diverse one{took}."
-    return (f"Diversimax: the time limit ended the search{took} with the panel within {100 * gap:.3g}% of the "
-            "most diverse one (the gap); a longer limit may close it.")
+        return f"Diversimax: panel proven within {100 * gap:.3g}% of the most diverse one{searched}."
+    return (f"Diversimax: its work budget ended the search{searched} with the panel within {100 * gap:.3g}% of "
+            "the most diverse one (the gap); a larger budget may close it.")
 
 
 def item_line(item: AlgorithmRun) -> str:
