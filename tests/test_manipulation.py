@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -165,3 +166,62 @@ def test_compare_and_classroom_pages_show_incentives_to_misreport() -> None:
     every = next(d.value for d in at.dataframe if "misreport" in d.value.columns and "gain" in d.value.columns)
     assert set(every["volunteer"]) == set(at.session_state["instance"].ids)
     assert every[every["algorithm"] == "leximin"]["gain"].max() == pytest.approx(0.15, abs=1e-6)
+
+
+def test_leximin_reruns_are_the_full_leximin_on_each_changed_pool() -> None:
+    """The shared rerun machinery (the truthful mixture with one swap, or relaxation + face walk; no
+    pricing) gives what `select` gives, and is the path taken: no rerun fell back to the full leximin."""
+    from core.fair.leximin_reruns import LeximinReruns
+
+    taken = {"swaps": 0, "face_walks": 0}
+    for instance in [CASES[1], load_example("climate_300")[0]]:  # tight relaxations (CASES 0 and 2: some p = 0)
+        truthful = run("leximin", instance, seed=0)
+        reruns = LeximinReruns(instance, truthful=truthful)
+        rows = [int(members[0]) for members in instance.types.members][:3]
+        for row in rows:
+            for category, value in alternatives(instance, row)[:4]:
+                full = run("leximin", misreported(instance, row, category, value), seed=0).marginals[row]
+                assert reruns.probability(row, category, value) == pytest.approx(full, abs=1e-7)
+        assert reruns.stats["swaps"] + reruns.stats["face_walks"] == reruns.stats["reruns"]
+        assert reruns.stats["full_runs"] == 0
+        taken = {path: taken[path] + reruns.stats[path] for path in taken}
+    assert taken["swaps"] > 0 and taken["face_walks"] > 0  # both shortcuts were checked against the full leximin
+
+
+def test_leximin_reruns_fall_back_to_the_full_leximin_with_households_or_targets() -> None:
+    from core.fair.leximin_reruns import LeximinReruns
+
+    households = tiny_instance(3, household=True)
+    reruns = LeximinReruns(households)
+    category, value = alternatives(households, 0)[0]
+    assert reruns.probability(0, category, value) == pytest.approx(
+        run("leximin", misreported(households, 0, category, value), seed=0).marginals[0], abs=1e-7)
+    assert reruns.stats["full_runs"] == 1
+    instance = CASES[0]
+    quota = instance.quotas[0]
+    targeted = instance.with_quotas([replace(quota, target=(quota.min + quota.max) / 2), *instance.quotas[1:]])
+    reruns = LeximinReruns(targeted)
+    category, value = alternatives(targeted, 1)[0]
+    assert reruns.probability(1, category, value) == pytest.approx(
+        run("leximin", misreported(targeted, 1, category, value), seed=0).marginals[1], abs=1e-7)
+    assert reruns.stats["full_runs"] == 1
+
+
+def test_manipulability_is_the_same_in_any_number_of_processes() -> None:
+    instance, _ = load_example("classroom")
+    alone = manipulability(instance, "leximin", seed=1)
+    shared = manipulability(instance, "leximin", seed=1, workers=2)
+    assert [(e.row, e.truthful, [(m.category, m.value, m.probability) for m in e.misreports]) for e in alone.examined] == \
+        [(e.row, e.truthful, [(m.category, m.value, m.probability) for m in e.misreports]) for e in shared.examined]
+    assert shared.largest_gain == alone.largest_gain and shared.reruns == alone.reruns
+
+
+def test_cli_refuses_a_bad_number_of_workers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    instance = CASES[1]
+    pool_file, quota_file = write_files(instance, tmp_path)
+    base = ["manipulation", "--pool", str(pool_file), "--quotas", str(quota_file), "--k", str(instance.k),
+            "--algorithm", "leximin"]
+    assert main(base + ["--workers", "0"]) == 2
+    assert "--workers must be between 1 and 64" in capsys.readouterr().err
+    assert main(base + ["--workers", "2", "--seed", "3"]) == 0
+    assert json.loads(capsys.readouterr().out)["exhaustive"] is True

@@ -1,12 +1,13 @@
 """`python -m core manipulation`: a volunteer's incentives to misreport, or an algorithm's manipulability.
 
     python -m core manipulation --pool POOL --quotas QUOTAS --k K --algorithm NAME
-                                [--volunteer ID | --sample S] [--seed S] [--json OUT]
+                                [--volunteer ID | --sample S] [--seed S] [--workers W] [--json OUT]
 
 With --volunteer the JSON holds `volunteer`, `truthful`, `misreports` ({category, value,
 probability} per alternative value of each category) and `largest_gain`; without it, the
 manipulability (`core.design.manipulation.Manipulability.as_json`): every type on pools of up to
-MAX_EXHAUSTIVE_TYPES types, else a seeded sample of S volunteers. Same exit statuses as `select`.
+MAX_EXHAUSTIVE_TYPES types, else a seeded sample of S volunteers, examined in W processes (default 1;
+the figures do not depend on W). Same exit statuses as `select`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ def add_manipulation_parser(commands: Any, instance_arguments: Callable[[argpars
     who.add_argument("--sample", type=int, help="examine a seeded sample of this many volunteers (default: every "
                                                 "type on pools of up to 400 types, else 30)")
     p.add_argument("--seed", type=int, help="random seed of the sample and of every run (default: fresh, recorded)")
+    p.add_argument("--workers", type=int, default=1, help="processes examining the volunteers (default 1; the "
+                                                          "machine's cores make a good choice)")
     p.add_argument("--json", dest="json_out", help="write the JSON here instead of stdout")
     p.add_argument("--solver", choices=["highs", "cbc"], help="MIP solver (default highs)")
 
@@ -50,6 +53,8 @@ def run_manipulation(args: argparse.Namespace) -> int:
                                   "pool, so a misreport also changes the model. Choose another algorithm.")])
     if args.sample is not None and args.sample < 1:
         raise InputError([Problem("--sample must be 1 or more.")])
+    if not 1 <= args.workers <= 64:
+        raise InputError([Problem("--workers must be between 1 and 64.")])
     instance = cli.load(args)
     for warning in instance.warnings:
         print(str(warning), file=sys.stderr)
@@ -66,7 +71,8 @@ def run_manipulation(args: argparse.Namespace) -> int:
         output: dict[str, Any] = {"algorithm": args.algorithm, "seed": seed, **found.as_json()}
     else:
         output = {**manipulability(instance, args.algorithm, seed=seed, options=options, sample=args.sample,
-                                   progress=cli._progress).as_json(), "n": instance.n, "k": instance.k}
+                                   workers=args.workers, progress=cli._progress).as_json(),
+                  "n": instance.n, "k": instance.k}
     text = json.dumps(cli._json_safe(output))
     if args.json_out:
         Path(args.json_out).write_text(text + "\n", encoding="utf-8")

@@ -1,0 +1,282 @@
+"""Leximin on many pools that differ from one pool by a single volunteer's report (misreports).
+
+A misreport moves one volunteer from their type s to a type s' (perhaps a new one): the counts
+become N' = N - e_s + e_s', and the quotas and k stay as they are. `core.design.manipulation`
+needs leximin on hundreds to thousands of such pools. On the pools where leximin's relaxation is
+tight (all the bundled ones) `core.fair.leximin` spends most of a rerun building things that the
+reruns could share; here they are built once:
+
+- the types: one *union* list (the pool's types, then every new type a misreport creates); a
+  changed pool is just a count vector N' over it (the quota rows do not depend on the counts);
+- the relaxation (`RelaxedLeximin`): one warm HiGHS LP over the union types whose counts change
+  from rerun to rerun (instead of a fresh scipy LP per stage), solved stage by stage as in
+  `core.fair.relaxation`:
+      max z  s.t.  x_u - N'_u z >= 0 (u unfixed),  x_u >= N'_u f_u (u fixed),  0 <= x_u <= N'_u,
+                   sum_u x_u = k,  min_q <= sum_{u has q} x_u <= max_q,
+  fixing the types with positive duals (complementary slackness) at each stage's value z.
+
+Its leximin point x* is then written as a mixture of valid panels by the face walk
+(`core.fair.face_walk`), whose own weights certify it; only when they fall a hair short does the
+master LP over the walk's panels run. When the mixture attains x* (every type within leximin's
+FIX_TOLERANCE of its target), it attains the relaxation's leximin point, an upper bound in the
+leximin order, so it is the leximin distribution, and its selection probabilities (unique) are
+those `core.fair.leximin` returns on that pool; the skipped steps (covering panels, pricing)
+only serve pools where the relaxation is not tight. When the walk does not reach x* (the
+relaxation is not tight there, or a type sits on no valid panel), the rerun is the full
+`core.fair.leximin`, warm-started from the truthful run's panels. Pools with households
+(per-person types) or ex-ante targets always take that full path.
+"""
+
+from __future__ import annotations
+
+import highspy
+import numpy as np
+
+from ..design.targets import quota_targets
+from ..errors import SolverError
+from ..model import Instance, TypeSpace
+from ..selection import SelectionResult
+from .columns import StageLP, types_to_fix
+from .face_walk import walk_down_faces
+from .leximin import FIX_TOLERANCE
+
+FLOOR_SLACK = 1e-10  # fixed types are held this far (in probability) below their stage's value ...
+MAX_FLOOR_SLACK = 1e-7  # ... and at most this far when the LP finds a floor a hair out of reach
+SWAP_TOLERANCE = 1e-9  # expected seats: below this a type's relaxed point counts as unmoved
+LP_TOLERANCE = 1e-10  # HiGHS primal and dual feasibility tolerances (as `core.fair.relaxation`)
+
+
+def attains(expected: np.ndarray, types: TypeSpace, target: np.ndarray) -> bool:
+    """Leximin's own test that a mixture attains the relaxed leximin point: every type's probability
+    within FIX_TOLERANCE * k/n of its target, in the relative form of `core.fair.leximin`."""
+    enough = 1.0 - FIX_TOLERANCE * (types.k / types.counts.sum()) / float(target.max())
+    return float((expected / (target * types.counts)).min()) >= enough
+
+
+def _highs() -> highspy.Highs:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("primal_feasibility_tolerance", LP_TOLERANCE)
+    h.setOptionValue("dual_feasibility_tolerance", LP_TOLERANCE)
+    return h
+
+
+def relaxed_leximin_point(types: TypeSpace) -> np.ndarray | None:
+    """p_t = x_t / N_t at the relaxation's leximin point, in one HiGHS LP re-solved stage by stage (the
+    stages of `core.fair.relaxation`, rows scaled by N_t); None when no panel meets the quotas.
+
+    Columns: z, then x_t. Rows: sum_t x_t = k, the quota rows, then x_t - N_t z >= 0 per type while
+    it is unfixed, x_t >= N_t f_t once fixed at f_t."""
+    T, Q = types.size, len(types.lower)
+    N = types.counts.astype(float)
+    h = _highs()
+    h.addCol(1.0, 0.0, highspy.kHighsInf, 0, np.array([], dtype=np.int32), np.array([], dtype=float))
+    h.addCols(T, np.zeros(T), np.zeros(T), N, 0, np.array([], dtype=np.int32), np.array([], dtype=np.int32),
+              np.array([], dtype=float))
+    quota_rows = [np.flatnonzero(row) + 1 for row in types.A]
+    rows = [np.arange(1, T + 1)] + quota_rows + [np.array([1 + t, 0]) for t in range(T)]
+    values = [np.ones(T)] + [np.ones(len(r)) for r in quota_rows] + [np.array([1.0, -N[t]]) for t in range(T)]
+    starts = np.cumsum([0] + [len(r) for r in rows[:-1]]).astype(np.int32)
+    h.addRows(1 + Q + T, np.r_[float(types.k), types.lower.astype(float), np.zeros(T)],
+              np.r_[float(types.k), types.upper.astype(float), np.full(T, highspy.kHighsInf)], int(starts[-1] + len(rows[-1])),
+              starts, np.concatenate(rows).astype(np.int32), np.concatenate(values))
+    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    first_row = 1 + Q
+    unfixed = np.ones(T, dtype=bool)
+    fixed_at: dict[int, float] = {}
+    slack = FLOOR_SLACK
+    while unfixed.any():
+        h.run()
+        status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible and not fixed_at:
+            return None
+        if status == highspy.HighsModelStatus.kInfeasible and slack < MAX_FLOOR_SLACK:
+            slack *= 10  # a floor reported within the LP's tolerance may be a hair out of reach
+            _set_floors(h, first_row, fixed_at, N, slack)
+            continue
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise SolverError(f"the relaxed leximin LP ended with status {h.modelStatusToString(status)}")
+        solution = h.getSolution()
+        z = float(solution.col_value[0])
+        live = np.flatnonzero(unfixed)
+        # rows scaled by N_t against `core.fair.relaxation`'s: scale the duals back before the threshold
+        duals = np.clip(-np.asarray(solution.row_dual)[first_row + live], 0.0, None) * N[live]
+        if duals.sum() <= 0:
+            raise SolverError("the relaxed leximin LP returned no usable dual solution")
+        chosen = types_to_fix(live, duals / duals.sum())
+        for t in chosen.tolist():
+            h.changeCoeff(first_row + t, 0, 0.0)
+            fixed_at[t] = z
+        unfixed[chosen] = False
+        _set_floors(h, first_row, {t: fixed_at[t] for t in chosen.tolist()}, N, slack)
+    x = np.asarray(h.getSolution().col_value)[1:]
+    return np.clip(x, 0.0, N) / N
+
+
+def _set_floors(h: highspy.Highs, first_row: int, fixed_at: dict[int, float], N: np.ndarray, slack: float) -> None:
+    types = np.array(list(fixed_at), dtype=np.int64)
+    floors = np.array([N[t] * (fixed_at[t] - slack) for t in types.tolist()])
+    h.changeRowsBounds(len(types), (first_row + types).astype(np.int32), floors, np.full(len(types), highspy.kHighsInf))
+
+
+class LeximinReruns:
+    """Leximin selection probabilities on pools with one volunteer's report changed (module docstring).
+
+    `probability(row, category, value)` is volunteer `row`'s probability on the pool with that one
+    report changed. Each answer depends on the changed pool alone (its types are put in a canonical
+    order), not on the reruns before it, so any split of the reruns over processes gives the same."""
+
+    def __init__(self, instance: Instance, solver: str = "highs", truthful: SelectionResult | None = None):
+        types = instance.types
+        self.instance = instance
+        self.solver = solver
+        self.shared = not (types.per_person or types.households) and quota_targets(instance) is None
+        self.value_of_quota = np.array([instance.values(q.category).index(q.value) for q in instance.quotas])
+        self.warm_start = None  # the full path's: the truthful run's panels, when given
+        if truthful is not None and truthful.distribution is not None and not types.per_person:
+            self.warm_start = (types.codes, truthful.distribution.compositions)
+        self._base_mixtures: list[tuple[np.ndarray, np.ndarray]] | None = None
+        self.truthful_panels = None if self.warm_start is None else np.asarray(self.warm_start[1], dtype=np.int64)
+        self.stats = {"reruns": 0, "swaps": 0, "face_walks": 0, "full_runs": 0}
+
+    def probability(self, row: int, category: str, value: str) -> float:
+        """Volunteer `row`'s leximin selection probability on the pool with `category` reported as `value`."""
+        self.stats["reruns"] += 1
+        if self.shared:
+            types, destination, went = self._changed_types(row, category, value)
+            target = relaxed_leximin_point(types)
+            if target is not None and (target > 0).all():
+                source = int(self.instance.types.of_volunteer[row])
+                expected = self._swap(types, target, source, destination, went)
+                if expected is not None:
+                    self.stats["swaps"] += 1
+                    return float(expected[destination] / types.counts[destination])
+                expected = self._walk(types, target)
+                if expected is not None:
+                    self.stats["face_walks"] += 1
+                    return float(expected[destination] / types.counts[destination])
+        return self._full(row, category, value)
+
+    def _changed_types(self, row: int, category: str, value: str) -> tuple[TypeSpace, int, np.ndarray]:
+        """The changed pool's type space (types in lexicographic order of their value codes, as
+        `TypeSpace.of` orders them), the type volunteer `row` now belongs to, and where each of the
+        pool's types went (-1 for the volunteer's old type when they were its only member)."""
+        instance, types = self.instance, self.instance.types
+        source = int(types.of_volunteer[row])
+        moved = types.codes[source].copy()
+        moved[instance.categories.index(category)] = instance.values(category).index(value)
+        codes = np.vstack([types.codes, moved[None, :]])
+        counts = np.r_[types.counts, 1]
+        counts[source] -= 1
+        unique, inverse = np.unique(codes[counts > 0], axis=0, return_inverse=True)
+        merged = np.bincount(inverse.reshape(-1), weights=counts[counts > 0], minlength=len(unique)).astype(np.int64)
+        inverse = inverse.reshape(-1)
+        destination = int(inverse[-1])  # the moved volunteer's row is the last one kept
+        went = np.full(types.size, -1, dtype=np.int64)
+        went[counts[:-1] > 0] = inverse[:-1]
+        quota_category = types.quota_category
+        A = (unique[:, quota_category] == self.value_of_quota).T.astype(np.int64)
+        changed = TypeSpace(codes=unique, counts=merged, members=[np.zeros(0, dtype=np.int64)] * len(unique),
+                            of_volunteer=np.zeros(0, dtype=np.int64), A=A, lower=types.lower, upper=types.upper,
+                            k=types.k, households=[], per_person=False, quota_category=quota_category)
+        return changed, destination, went
+
+    def _walk(self, types: TypeSpace, target: np.ndarray) -> np.ndarray | None:
+        """The expected composition of a mixture of valid panels (the face walk's) attaining the relaxed
+        leximin point `target` (type probabilities), or None when it falls short."""
+        walk = walk_down_faces(types, target * types.counts, solver=self.solver)
+        if not walk.compositions:
+            return None
+        panels = np.array(walk.compositions)
+        expected = (np.array(walk.weights) / np.sum(walk.weights)) @ panels
+        if not attains(expected, types, target):  # the walk's own weights fall a hair short: the master LP
+            lp = StageLP(types, target=target)
+            lp.add_columns(panels)
+            lam, _ = lp.solve()
+            expected = lam @ panels
+        return expected if attains(expected, types, target) else None
+
+    def _bases(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The truthful pool's relaxed leximin point as mixtures of valid panels, (panels, weights): over the
+        face walk's panels, and over the truthful run's when given (weights from the master LP's vertex,
+        closer to the point than the walk's own weights)."""
+        if self._base_mixtures is None:
+            types = self.instance.types
+            target = relaxed_leximin_point(types)
+            self._base_mixtures = []
+            if target is None:
+                return self._base_mixtures
+            walk = walk_down_faces(types, target * types.counts, solver=self.solver)
+            for panels in (np.array(walk.compositions, dtype=np.int64).reshape(-1, types.size), self.truthful_panels):
+                if panels is None or len(panels) == 0:
+                    continue
+                lp = StageLP(types, target=target)
+                lp.add_columns(panels)
+                weights, _ = lp.solve()
+                if attains(weights @ panels, types, target):
+                    self._base_mixtures.append((panels[weights > 0], weights[weights > 0]))
+        return self._base_mixtures
+
+    def _swap(self, types: TypeSpace, target: np.ndarray, source: int, destination: int,
+              went: np.ndarray) -> np.ndarray | None:
+        """When the relaxed leximin point moves only the volunteer's share (x*_s down by a, x*_s' up by a,
+        every other type within SWAP_TOLERANCE), the truthful pool's mixture with one member of s swapped
+        for one of s' in panels of total weight a (all of the weight of panels that take every member
+        of s); the expected composition, or None when that does not attain `target`."""
+        for panels, weights in self._bases():
+            expected = self._swap_from(panels, weights, types, target, source, destination, went)
+            if expected is not None:
+                return expected
+        return None
+
+    def _swap_from(self, panels: np.ndarray, weights: np.ndarray, types: TypeSpace, target: np.ndarray, source: int,
+                   destination: int, went: np.ndarray) -> np.ndarray | None:
+        """`_swap` from one mixture (panels, weights) of the truthful pool's relaxed leximin point."""
+        T = types.size
+        column = np.where(went >= 0, went, T)  # the volunteer's old type, when they were its only member: column T
+        wide = np.zeros((len(panels), T + 1))
+        wide[:, column] = panels
+        counts = np.r_[types.counts, 0]
+        goal = np.r_[target * types.counts, 0.0]
+        moved = goal - weights @ wide
+        s = int(column[source])
+        a = float(moved[destination])
+        others = np.abs(np.delete(moved, [s, destination]))
+        if a <= 0 or (others.size and others.max() > SWAP_TOLERANCE) or abs(moved[s] + a) > SWAP_TOLERANCE:
+            return None
+        codes = self.instance.types.codes[source]
+        A = np.hstack([types.A, (codes[types.quota_category] == self.value_of_quota).astype(np.int64)[:, None]])
+        holding = np.flatnonzero(wide[:, s] >= 1)
+        seats = wide[holding] @ A.T - A[:, s] + A[:, destination]
+        swappable = holding[((seats >= types.lower) & (seats <= types.upper)).all(axis=1)]
+        forced = np.flatnonzero(wide[:, s] > counts[s])  # take every member of s: invalid once one has left
+        if not np.isin(forced, swappable).all():
+            return None
+        free = np.setdiff1d(swappable, forced)
+        must, can = float(weights[forced].sum()), float(weights[free].sum())
+        if a < must - SWAP_TOLERANCE or a > must + can + SWAP_TOLERANCE:
+            return None
+        share = np.zeros(len(panels))
+        share[forced] = 1.0
+        if can > 0:
+            share[free] = min(max((a - must) / can, 0.0), 1.0)
+        swapped = wide[swappable].copy()
+        swapped[:, s] -= 1
+        swapped[:, destination] += 1
+        expected = (weights * (1.0 - share)) @ wide + (weights[swappable] * share[swappable]) @ swapped
+        if abs(expected[T]) > SWAP_TOLERANCE:
+            return None
+        return expected[:T] if attains(expected[:T], types, target) else None
+
+    def _full(self, row: int, category: str, value: str) -> float:
+        """The full leximin on the changed pool, warm-started from the truthful run's panels."""
+        from ..design.manipulation import misreported
+        from ..selection import run
+
+        self.stats["full_runs"] += 1
+        options: dict = {"solver": self.solver}
+        if self.warm_start is not None:
+            options["warm_start"] = self.warm_start
+        changed = misreported(self.instance, row, category, value)
+        return float(run("leximin", changed, seed=0, options=options).marginals[row])
