@@ -265,3 +265,36 @@ def test_select_warns_when_the_algorithm_ignores_targets(tmp_path: Path, capsys:
         assert "does not take into account" not in captured.err
         marginals = json.loads(captured.out)["marginals"]
         assert sum(marginals[:2]) == pytest.approx(1.5, abs=1e-6)
+
+
+@pytest.mark.parametrize("case", [-3, -2, -1])
+def test_types_the_targets_leave_no_chance_are_left_out_of_the_objectives(case: int) -> None:
+    """Where the bands force some types to probability 0, maximin, leximin and Nash optimise over the
+    others (as Goldilocks does): the enumerated maximin and Nash welfare over the reachable types."""
+    instance = GOLDILOCKS_CASES[case]
+    types = instance.types
+    C, S, _, lo, hi = enumerated_bands(instance)
+    M = C / types.counts
+    P = len(C)
+    bands = {"A_ub": np.vstack([S.T, -S.T]), "b_ub": np.r_[hi, -lo], "A_eq": np.ones((1, P)), "b_eq": [1.0]}
+    reachable = np.array([-linprog(-M[:, t], **bands, method="highs").fun > 1e-6 for t in range(types.size)])
+    assert not reachable.all()
+    best_min = linprog(np.r_[np.zeros(P), -1.0], A_ub=np.vstack([np.c_[-M[:, reachable].T, np.ones(reachable.sum())],
+                                                                 np.c_[bands["A_ub"], np.zeros(len(bands["b_ub"]))]]),
+                       b_ub=np.r_[np.zeros(reachable.sum()), bands["b_ub"]], A_eq=np.r_[np.ones(P), 0.0][None, :],
+                       b_eq=[1.0], bounds=[(0, None)] * P + [(None, None)], method="highs")
+    lam = cp.Variable(P, nonneg=True)
+    welfare = cp.Problem(cp.Maximize(types.counts[reachable] @ cp.log(M[:, reachable].T @ lam)),
+                         [cp.sum(lam) == 1, S.T @ lam >= lo, S.T @ lam <= hi])
+    welfare.solve(solver="CLARABEL")
+    on_panels = M.max(axis=0) > 0
+    for name in ("maximin", "leximin", "nash"):
+        result = run(name, instance, seed=0)
+        per_type = np.bincount(types.of_volunteer, weights=result.marginals, minlength=types.size) / types.counts
+        assert per_type[~reachable].max() <= 1e-6  # the targets leave them no chance
+        if name in ("maximin", "leximin"):
+            assert result.objective == pytest.approx(-best_min.fun, abs=1e-6)
+        else:
+            assert result.objective == pytest.approx(welfare.value, abs=1e-5 * max(1.0, abs(welfare.value)))
+        if name != "leximin":
+            assert result.info["unreachable_within_targets"] == int((on_panels & ~reachable).sum())

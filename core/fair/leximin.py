@@ -34,7 +34,7 @@ import time
 
 import numpy as np
 
-from ..design.targets import Bands, quota_targets, stage_lp, target_bands, targets_report
+from ..design.targets import Bands, quota_targets, reachable_types, stage_lp, target_bands, targets_report
 from ..distribution import Distribution
 from ..errors import SolverError
 from ..model import Instance, TypeSpace
@@ -71,6 +71,8 @@ def leximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_
     bands = None if targets is None else target_bands(types, targets, pricer, columns, solver=solver, progress=progress)
     seeded = time.perf_counter()
     never = ~selectable
+    # the objective (the lowest probability) is taken over the types the targets leave some chance, as maximin's
+    counted = reachable_types(types, bands, selectable)
     reached = _reach_relaxed_leximin(types, selectable, pricer, columns, progress, bands, warm=bool(warm_start))
     if reached is not None:
         lam, info = reached
@@ -79,7 +81,8 @@ def leximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_
         if bands is not None:
             info.update(targets_report(bands, columns.array, lam))
         p = (lam @ columns.array) / types.counts
-        return Distribution(types, columns.array, lam, objective=0.0 if never.any() else float(p.min()), info=info)
+        return Distribution(types, columns.array, lam, objective=0.0 if never.any() else float(p[counted].min()),
+                            info=info)
     lp = stage_lp(types, bands=bands)
     fixed_value = np.zeros(types.size)  # scaled probability each type was fixed at
     if never.any():
@@ -101,7 +104,7 @@ def leximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_
     shortfall = float(np.max(fixed_value - p)) if types.size else 0.0
     if shortfall > PROMISED_TOLERANCE:
         raise SolverError(f"leximin: a probability fell {shortfall:.2e} * k/n below its fixed value")
-    objective = 0.0 if never.any() else float(p.min()) / lp.scale
+    objective = 0.0 if never.any() else float(p[counted].min()) / lp.scale
     info = {
         "method": "stages",
         "stages": len(stages),

@@ -2,29 +2,31 @@
 
 A misreport moves one volunteer from their type s to a type s' (perhaps a new one): the counts
 become N' = N - e_s + e_s', and the quotas and k stay as they are. `core.design.manipulation`
-needs leximin on hundreds to thousands of such pools. On the pools where leximin's relaxation is
-tight (all the bundled ones) `core.fair.leximin` spends most of a rerun building things that the
-reruns could share; here they are built once:
+needs leximin on hundreds to thousands of such pools. Where leximin's relaxation is tight (every
+bundled pool), the leximin distribution is any mixture of valid panels whose expected composition
+is the relaxation's leximin point x* (an upper bound in the leximin order, so reaching it is
+optimal, and the probabilities are unique). `core.fair.leximin` gets there through covering
+panels, pricing and the face walk; a rerun here only needs x* and one such mixture:
 
-- the types: one *union* list (the pool's types, then every new type a misreport creates); a
-  changed pool is just a count vector N' over it (the quota rows do not depend on the counts);
-- the relaxation (`RelaxedLeximin`): one warm HiGHS LP over the union types whose counts change
-  from rerun to rerun (instead of a fresh scipy LP per stage), solved stage by stage as in
-  `core.fair.relaxation`:
-      max z  s.t.  x_u - N'_u z >= 0 (u unfixed),  x_u >= N'_u f_u (u fixed),  0 <= x_u <= N'_u,
-                   sum_u x_u = k,  min_q <= sum_{u has q} x_u <= max_q,
-  fixing the types with positive duals (complementary slackness) at each stage's value z.
+1. x* of the changed pool (`relaxed_leximin_point`): the stages of `core.fair.relaxation`, in one
+   HiGHS LP re-solved stage by stage instead of a fresh scipy LP per stage,
+       max z  s.t.  x_t - N'_t z >= 0 (t unfixed),  x_t >= N'_t f_t (t fixed),  0 <= x_t <= N'_t,
+                    sum_t x_t = k,  min_q <= sum_{t has q} x_t <= max_q,
+   fixing the types with positive duals (complementary slackness) at each stage's value z.
+2. A mixture reaching it, the cheapest first:
+   - a swap: x* often moves only by the volunteer's share a (x*_s down by a, x*_s' up by a).
+     Then a mixture of the truthful pool's point with one member of s swapped for one of s' in
+     panels of total weight a (where the quotas allow it; every panel that takes all of s must
+     swap) reaches it, with no LP at all;
+   - else the face walk (`core.fair.face_walk`) on x*, certified by its own weights, or by the
+     master LP over its panels when those fall a hair short.
+   Either is accepted only when every type is within leximin's FIX_TOLERANCE of x* (`attains`).
+3. Else (the relaxation is not tight there, or a type sits on no valid panel) the full
+   `core.fair.leximin`, warm-started from the truthful run's panels. Pools with households
+   (per-person types) or ex-ante targets always take it.
 
-Its leximin point x* is then written as a mixture of valid panels by the face walk
-(`core.fair.face_walk`), whose own weights certify it; only when they fall a hair short does the
-master LP over the walk's panels run. When the mixture attains x* (every type within leximin's
-FIX_TOLERANCE of its target), it attains the relaxation's leximin point, an upper bound in the
-leximin order, so it is the leximin distribution, and its selection probabilities (unique) are
-those `core.fair.leximin` returns on that pool; the skipped steps (covering panels, pricing)
-only serve pools where the relaxation is not tight. When the walk does not reach x* (the
-relaxation is not tight there, or a type sits on no valid panel), the rerun is the full
-`core.fair.leximin`, warm-started from the truthful run's panels. Pools with households
-(per-person types) or ex-ante targets always take that full path.
+The changed pool's types are put in the order `TypeSpace.of` gives them, and nothing is carried
+from one rerun to the next, so an answer does not depend on the reruns before it.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@
 over all valid compositions c, by column generation (`core.fair.columns`). Any dual y >= 0 with
 sum_t y_t = 1 proves z* <= max_c sum_t y_t c_t / N_t (the pricing MIP's bound); we stop when that
 bound meets the master value to GAP_TOLERANCE * k/n. Types on no valid panel force z* = 0: they
-are reported and the others are maximised among themselves.
+are reported and the others are maximised among themselves; so are, with ex-ante targets, the types
+the targets leave no chance (`core.design.targets.reachable_types`).
 
 Start: the relaxation's leximin point (`core.fair.relaxation`) has the relaxation's maximin value
 as its minimum, an upper bound on z*; the panels `core.fair.face_walk` finds for that point usually
@@ -18,7 +19,7 @@ import time
 
 import numpy as np
 
-from ..design.targets import quota_targets, stage_lp, target_bands, targets_report
+from ..design.targets import quota_targets, reachable_types, stage_lp, target_bands, targets_report
 from ..distribution import Distribution
 from ..model import Instance, TypeSpace
 from ..selection import Progress, SelectionResult, no_progress
@@ -39,9 +40,12 @@ def maximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_
     seeded = time.perf_counter()
     lp = stage_lp(types, bands=bands)
     never = ~selectable
-    if never.any():
-        lp.fix(np.flatnonzero(never), np.zeros(int(never.sum())))
-    target, levels = relaxed_leximin_levels(types, selectable, bands)
+    # with targets, the types the bands leave no chance (a target of 0 may) are held at 0 with the never
+    # selectable ones, and the minimum is taken over the others (as Goldilocks does)
+    reachable = reachable_types(types, bands, selectable)
+    if (~reachable).any():
+        lp.fix(np.flatnonzero(~reachable), np.zeros(int((~reachable).sum())))
+    target, levels = relaxed_leximin_levels(types, reachable, bands)
     relaxed_bound = levels[0] * lp.scale  # scaled: the relaxation's maximin value bounds the maximin
     for composition in walk_down_faces(types, target * types.counts, solver=solver).compositions:
         columns.add(composition)
@@ -63,7 +67,8 @@ def maximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_
                     "column_generation": round(done - walked, 3)},
         **pricer.stats.as_dict(),
         **never_selectable_note(never, types),
-        **({} if bands is None else targets_report(bands, columns.array, outcome.lam)),
+        **({} if bands is None else {"unreachable_within_targets": int((selectable & ~reachable).sum()),
+                                     **targets_report(bands, columns.array, outcome.lam)}),
     }
     return Distribution(types, columns.array, outcome.lam, objective=0.0 if never.any() else value, info=info)
 

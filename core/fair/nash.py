@@ -7,7 +7,8 @@ as fallback). Its gradient in lambda_c is
 sum_t c_t / p_t, so the pricing weights are w_t = 1 / p_t; sum_c lambda_c (w . c) = n, and by
 concavity  f* - f(lambda) <= max_c w . c - n  (the Frank-Wolfe gap, with the MIP's proven bound).
 We stop when that gap is at most `gap_tolerance * n` and report it. Types on no valid panel
-have p_t = 0 whatever we do; they are left out of the objective and reported.
+have p_t = 0 whatever we do; they are left out of the objective and reported, and so are, with
+ex-ante targets, the types the targets leave no chance (`core.design.targets.reachable_types`).
 
 Start: the optimum x of the same objective over the LP relaxation of the quota polytope
 (`core.fair.relaxation.relaxed_nash`, one small convex program) bounds the welfare from above, and
@@ -21,7 +22,7 @@ import time
 
 import numpy as np
 
-from ..design.targets import quota_targets, target_bands, targets_report
+from ..design.targets import quota_targets, reachable_types, target_bands, targets_report
 from ..distribution import Distribution
 from ..model import Instance, TypeSpace
 from ..selection import Progress, SelectionResult, no_progress
@@ -60,8 +61,10 @@ def nash(types: TypeSpace, *, solver: str = "highs", gap_tolerance: float = GAP_
     columns = ColumnSet(types)
     for composition in warm_start or []:
         columns.add(composition)
-    live = selectable_types(pricer, columns)
+    on_panels = selectable_types(pricer, columns)
     bands = None if targets is None else target_bands(types, targets, pricer, columns, solver=solver, progress=progress)
+    # the objective's types: with targets, those the bands leave some chance (a target of 0 may leave none)
+    live = reachable_types(types, bands, on_panels)
     covered = time.perf_counter()
     # start from panels reaching the relaxation's optimum, when they can
     for composition in walk_down_faces(types, relaxed_nash(types, live, bands), solver=solver).compositions:
@@ -109,7 +112,7 @@ def nash(types: TypeSpace, *, solver: str = "highs", gap_tolerance: float = GAP_
         if rounds % 10 == 0:
             progress(f"nash round {rounds}: welfare {nash_welfare(types, p):.6f}, {len(columns)} panels")
     p = (lam @ compositions) / types.counts
-    objective = nash_welfare(types, p)
+    objective = nash_welfare(types, np.where(live, p, 0.0))  # over the types with a chance
     info = {
         "rounds": rounds,
         "panels_generated": len(columns),
@@ -123,8 +126,9 @@ def nash(types: TypeSpace, *, solver: str = "highs", gap_tolerance: float = GAP_
                     "master": round(master_seconds, 3),
                     "total": round(time.perf_counter() - started, 3)},
         **pricer.stats.as_dict(),
-        **never_selectable_note(~live, types),
-        **({} if bands is None else targets_report(bands, compositions, lam)),
+        **never_selectable_note(~on_panels, types),
+        **({} if bands is None else {"unreachable_within_targets": int((on_panels & ~live).sum()),
+                                     **targets_report(bands, compositions, lam)}),
     }
     return Distribution(types, compositions, lam, objective=objective, info=info)
 
