@@ -54,6 +54,8 @@ def main() -> None:
     print(f"examined: {'every type' if result.exhaustive else f'a sample of {result.sample_size} (seed {args.seed})'}, "
           f"{len(result.examined)} types, {result.reruns} reruns in {seconds:.1f} s wall, {cpu:.1f} s CPU "
           f"({per_rerun:.2f} s wall, {cpu_per_rerun:.2f} s CPU per rerun, truthful run included)")
+    if result.paths:
+        print(f"reruns by path: {result.paths}")
     if not result.exhaustive:
         print(f"projected for every type: {per_rerun * every_rerun:.0f} s wall, {cpu_per_rerun * every_rerun:.0f} s CPU "
               "(target < 120 s)")

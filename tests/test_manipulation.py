@@ -214,6 +214,7 @@ def test_manipulability_is_the_same_in_any_number_of_processes() -> None:
     assert [(e.row, e.truthful, [(m.category, m.value, m.probability) for m in e.misreports]) for e in alone.examined] == \
         [(e.row, e.truthful, [(m.category, m.value, m.probability) for m in e.misreports]) for e in shared.examined]
     assert shared.largest_gain == alone.largest_gain and shared.reruns == alone.reruns
+    assert shared.paths == alone.paths and sum(alone.paths.values()) == alone.reruns
 
 
 def test_cli_refuses_a_bad_number_of_workers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -102,6 +102,7 @@ class Manipulability:
     reruns: int
     seconds: float
     notes: list[str] = field(default_factory=list)
+    paths: dict[str, int] = field(default_factory=dict)  # leximin: reruns by path (`LeximinReruns.stats`)
 
     def as_json(self) -> dict:
         best = self.achieved_by
@@ -117,6 +118,7 @@ class Manipulability:
             "sample_size": self.sample_size,
             "seed": self.seed,
             "reruns": self.reruns,
+            "rerun_paths": self.paths,
             "seconds": self.seconds,
             "volunteers": [{"volunteer": e.volunteer, "truthful": e.truthful, "largest_gain": e.largest_gain,
                             "category": e.best.category if e.best else None,
@@ -207,8 +209,9 @@ def examined_rows(instance: Instance, sample: int | None, seed: int) -> tuple[li
 
 
 def _examine(instance: Instance, algorithm: str, seed: int, options: dict, truthful: SelectionResult,
-             rows: list[int], progress: Progress = no_progress) -> list[Incentives]:
-    """`incentives` of each of `rows`, in order, sharing one panel bank and one rerun machinery."""
+             rows: list[int], progress: Progress = no_progress) -> tuple[list[Incentives], dict[str, int]]:
+    """`incentives` of each of `rows`, in order, sharing one panel bank and one rerun machinery; and the
+    reruns by path (leximin)."""
     bank = PanelBank(instance, truthful)
     reruns = leximin_reruns(instance, algorithm, options, truthful)
     examined: list[Incentives] = []
@@ -217,7 +220,11 @@ def _examine(instance: Instance, algorithm: str, seed: int, options: dict, truth
                                    reruns=reruns))
         progress(f"{algorithm}: {number} of {len(rows)} volunteers examined, largest gain so far "
                  f"{max(e.largest_gain for e in examined):.4%}")
-    return examined
+    return examined, _paths(reruns)
+
+
+def _paths(reruns: LeximinReruns | None) -> dict[str, int]:
+    return {} if reruns is None else {path: count for path, count in reruns.stats.items() if path != "reruns"}
 
 
 def manipulability(instance: Instance, algorithm: str, *, seed: int = 0, options: dict | None = None,
@@ -230,16 +237,16 @@ def manipulability(instance: Instance, algorithm: str, *, seed: int = 0, options
     rows, exhaustive, sample_size = examined_rows(instance, sample, seed)
     workers = max(1, min(int(workers), len(rows)))
     if workers == 1:
-        examined = _examine(instance, algorithm, seed, options, truthful, rows, progress)
+        examined, paths = _examine(instance, algorithm, seed, options, truthful, rows, progress)
     else:
-        examined = _examine_in_processes(instance, algorithm, seed, options, truthful, rows, workers, progress)
+        examined, paths = _examine_in_processes(instance, algorithm, seed, options, truthful, rows, workers, progress)
     reruns = sum(len(e.misreports) for e in examined)
     best = max(examined, key=lambda e: e.largest_gain, default=None)
     notes = []
     if algorithm == "legacy":
         notes.append("legacy's probabilities are Monte Carlo estimates: gains below their noise mean nothing")
     return Manipulability(algorithm, best.largest_gain if best is not None else 0.0, best, examined, exhaustive,
-                          sample_size, seed, reruns, time.perf_counter() - started, notes)
+                          sample_size, seed, reruns, time.perf_counter() - started, notes, paths)
 
 
 _PROCESS: dict = {}  # in each worker process: what `_start_process` was given, and its bank and rerun machinery
@@ -250,28 +257,34 @@ def _start_process(instance: Instance, algorithm: str, seed: int, options: dict,
                     bank=PanelBank(instance, truthful), reruns=leximin_reruns(instance, algorithm, options, truthful))
 
 
-def _examine_batch(rows: list[int]) -> list[Incentives]:
-    """`incentives` of `rows` in a worker process (started by `_start_process`)."""
+def _examine_batch(rows: list[int]) -> tuple[list[Incentives], dict[str, int]]:
+    """`incentives` of `rows` in a worker process (started by `_start_process`), and the reruns by path."""
     state = _PROCESS
-    return [incentives(state["instance"], row, state["algorithm"], seed=state["seed"], options=state["options"],
-                       truthful=state["truthful"], bank=state["bank"], reruns=state["reruns"]) for row in rows]
+    before = _paths(state["reruns"])
+    examined = [incentives(state["instance"], row, state["algorithm"], seed=state["seed"], options=state["options"],
+                           truthful=state["truthful"], bank=state["bank"], reruns=state["reruns"]) for row in rows]
+    return examined, {path: count - before[path] for path, count in _paths(state["reruns"]).items()}
 
 
 def _examine_in_processes(instance: Instance, algorithm: str, seed: int, options: dict, truthful: SelectionResult,
-                          rows: list[int], workers: int, progress: Progress) -> list[Incentives]:
+                          rows: list[int], workers: int,
+                          progress: Progress) -> tuple[list[Incentives], dict[str, int]]:
     """`_examine` in `workers` processes, in batches of about BATCH volunteers (progress after each)."""
     from concurrent.futures import as_completed
 
     portable = replace(truthful, sampler=None)  # legacy's sampler is a closure: its marginals are what is read
     batches = [rows[start:start + BATCH] for start in range(0, len(rows), BATCH)]
     by_row: dict[int, Incentives] = {}
+    paths: dict[str, int] = {}
     with ProcessPoolExecutor(max_workers=workers, mp_context=_process_context(), initializer=_start_process,
                              initargs=(instance, algorithm, seed, options, portable)) as pool:
         for done in as_completed([pool.submit(_examine_batch, batch) for batch in batches]):
-            by_row.update((e.row, e) for e in done.result())
+            part, part_paths = done.result()
+            by_row.update((e.row, e) for e in part)
+            paths = {path: paths.get(path, 0) + count for path, count in part_paths.items()}
             progress(f"{algorithm}: {len(by_row)} of {len(rows)} volunteers examined in {workers} processes, largest "
                      f"gain so far {max(e.largest_gain for e in by_row.values()):.4%}")
-    return [by_row[row] for row in rows]
+    return [by_row[row] for row in rows], paths
 
 
 def _process_context():

@@ -48,6 +48,7 @@ from .face_walk import walk_down_faces
 
 GAP_TOLERANCE = 1e-7  # absolute, on the objective scaled so that the uniform k/n gives 1 + gamma
 MAX_ROUNDS = 500
+CONIC_TOLERANCE = 1e-10  # Clarabel's gap and feasibility tolerances for the master
 IMPROVEMENT = 1e-10  # a column enters the master only if its weight beats the master's by this
 
 
@@ -88,13 +89,16 @@ def solve_master(columns: np.ndarray, types: TypeSpace, selectable: np.ndarray, 
     n = int(types.counts.sum())
     scale = n / types.k
     X = (columns[:, selectable] / types.counts[selectable]).T * scale  # S x P: relative probability per column
+    R, r = relaxation_rows(types, bands)
+    solved = _conic_master(X, R @ columns.T.astype(float) if len(r) else None, r, gamma)
+    if solved is not None:
+        return solved
     lam = cp.Variable(len(columns), nonneg=True)
     x = X @ lam
     u, low = cp.Variable(), cp.Variable(pos=True)
     upper_con = x <= u
     lower_con = x >= low
     constraints = [cp.sum(lam) == 1, upper_con, lower_con]
-    R, r = relaxation_rows(types, bands)
     band_con = None
     if len(r):
         band_con = (R @ columns.T.astype(float)) @ lam <= r  # R E[c] <= r with E[c] = columns^T lambda
@@ -106,6 +110,54 @@ def solve_master(columns: np.ndarray, types: TypeSpace, selectable: np.ndarray, 
     weights = np.clip(np.asarray(lam.value, dtype=float), 0.0, None)
     alpha, beta = _duals(upper_con, lower_con)
     return weights / weights.sum(), alpha, beta, _band_duals(band_con, len(r))
+
+
+def _conic_master(X: np.ndarray, band_rows: np.ndarray | None, r: np.ndarray,
+                  gamma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The restricted master written for Clarabel directly (cvxpy's canonicalisation of it, redone every
+    round, cost most of the time on large pools): variables (lambda, u, l, s), minimise u + gamma s with
+        sum lambda = 1,  X lambda <= u,  X lambda >= l,  band_rows lambda <= r,  lambda >= 0,
+        (s + l, s - l, 2) in the second-order cone  (s l >= 1, s >= 1 / l).
+    Returns (lambda, alpha, beta, mu) as `solve_master`, or None when Clarabel does not solve it (the
+    cvxpy path, with SCS as its fallback, then does)."""
+    import clarabel
+    from scipy import sparse
+
+    S, P = X.shape
+    B = np.zeros((0, P)) if band_rows is None else np.asarray(band_rows, dtype=float)
+    m = len(B)
+    n_var = P + 3  # lambda, u, l, s
+    u, low, slack = P, P + 1, P + 2
+    X_sparse = sparse.csr_matrix(X)
+    one = sparse.csr_matrix(np.ones((S, 1)))
+    blank = sparse.csr_matrix((S, 1))
+    rows = sparse.vstack([
+        sparse.hstack([sparse.csr_matrix(np.ones((1, P))), sparse.csr_matrix((1, 3))]),  # zero cone: sum = 1
+        sparse.hstack([X_sparse, -one, blank, blank]),  # X lambda - u <= 0            (alpha)
+        sparse.hstack([-X_sparse, blank, one, blank]),  # l - X lambda <= 0            (beta)
+        sparse.hstack([sparse.csr_matrix(B), sparse.csr_matrix((m, 3))]),  # bands         (mu)
+        sparse.hstack([-sparse.identity(P, format="csr"), sparse.csr_matrix((P, 3))]),  # lambda >= 0
+        sparse.csr_matrix(([-1.0, -1.0, 1.0, -1.0], ([0, 0, 1, 1], [slack, low, low, slack])), shape=(3, n_var)),
+    ]).tocsc()
+    b = np.r_[1.0, np.zeros(2 * S), np.asarray(r, dtype=float) if m else np.zeros(0), np.zeros(P), 0.0, 0.0, 2.0]
+    q = np.zeros(n_var)
+    q[u], q[slack] = 1.0, gamma
+    settings = clarabel.DefaultSettings()
+    settings.verbose = False
+    # tighter than the defaults (1e-8): the duals enter the proven bound, and the gap is judged at GAP_TOLERANCE
+    settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = CONIC_TOLERANCE
+    cones = [clarabel.ZeroConeT(1), clarabel.NonnegativeConeT(2 * S + m + P), clarabel.SecondOrderConeT(3)]
+    solution = clarabel.DefaultSolver(sparse.csc_matrix((n_var, n_var)), q, rows, b, cones, settings).solve()
+    if solution.status not in (clarabel.SolverStatus.Solved, clarabel.SolverStatus.AlmostSolved):
+        return None
+    x, z = np.asarray(solution.x), np.asarray(solution.z)
+    lam = np.clip(x[:P], 0.0, None)
+    if lam.sum() <= 0:
+        return None
+    alpha = np.clip(z[1:1 + S], 0.0, None)
+    beta = np.clip(z[1 + S:1 + 2 * S], 0.0, None)
+    mu = np.clip(z[1 + 2 * S:1 + 2 * S + m], 0.0, None)
+    return lam / lam.sum(), alpha, beta, mu
 
 
 def relaxation(types: TypeSpace, selectable: np.ndarray, gamma: float,
