@@ -18,8 +18,8 @@ Each probability is what `select` gives volunteer i on the changed pool (to the 
 tolerance). Leximin's reruns go through `core.fair.leximin_reruns.LeximinReruns`: the changed
 pool's relaxed leximin point, written as a mixture of valid panels by the face walk, which
 certifies it as the leximin distribution; the full `core.fair.leximin` runs only where that
-fails (a relaxation that is not tight, households, targets). That is 0.13 s of CPU per rerun on
-climate_300 instead of 0.26 s. Nash starts `core.selection.run` from the panels of the truthful
+fails (a relaxation that is not tight, households, targets). That is 0.10 s of CPU per rerun on
+climate_300 instead of 0.30 s. Nash starts `core.selection.run` from the panels of the truthful
 run and of the latest reruns (`PanelBank`, carried over by `core.fair.columns.carry_columns`);
 its probabilities are unique, so a warm start cannot change them. The others run cold, since
 their optimum need not be unique and a warm start could pick another.

@@ -14,10 +14,11 @@ panels, pricing and the face walk; a rerun here only needs x* and one such mixtu
                     sum_t x_t = k,  min_q <= sum_{t has q} x_t <= max_q,
    fixing the types with positive duals (complementary slackness) at each stage's value z.
 2. A mixture reaching it, the cheapest first:
-   - a swap: x* often moves only by the volunteer's share a (x*_s down by a, x*_s' up by a).
-     Then a mixture of the truthful pool's point with one member of s swapped for one of s' in
-     panels of total weight a (where the quotas allow it; every panel that takes all of s must
-     swap) reaches it, with no LP at all;
+   - a swap: against a pool one move away whose mixture is known (the truthful pool, or the
+     volunteer's earlier misreports, each one move from this one), x* often moves only by the
+     volunteer's share a (x*_s down by a, x*_s' up by a). Then that mixture with one member of s
+     swapped for one of s' in panels of total weight a (where the quotas allow it; every panel
+     that takes all of s must swap) reaches it, with no LP at all;
    - else the face walk (`core.fair.face_walk`) on x*, certified by its own weights, or by the
      master LP over its panels when those fall a hair short.
    Either is accepted only when every type is within leximin's FIX_TOLERANCE of x* (`attains`).
@@ -25,8 +26,9 @@ panels, pricing and the face walk; a rerun here only needs x* and one such mixtu
    `core.fair.leximin`, warm-started from the truthful run's panels. Pools with households
    (per-person types) or ex-ante targets always take it.
 
-The changed pool's types are put in the order `TypeSpace.of` gives them, and nothing is carried
-from one rerun to the next, so an answer does not depend on the reruns before it.
+The changed pool's types are put in the order `TypeSpace.of` gives them, and only the volunteer's
+own earlier misreports are carried from one rerun to the next, so an answer does not depend on the
+other volunteers' reruns (nor on how they are split over processes).
 """
 
 from __future__ import annotations
@@ -122,12 +124,22 @@ def _set_floors(h: highspy.Highs, first_row: int, fixed_at: dict[int, float], N:
     h.changeRowsBounds(len(types), (first_row + types).astype(np.int32), floors, np.full(len(types), highspy.kHighsInf))
 
 
+class Mixture:
+    """A mixture of valid panels of some pool: its types' value codes (as bytes keys), the panels over those
+    types, their weights and the expected composition."""
+
+    def __init__(self, codes: np.ndarray, panels: np.ndarray, weights: np.ndarray):
+        self.keys = [row.tobytes() for row in np.ascontiguousarray(codes, dtype=np.int64)]
+        self.panels, self.weights = panels, weights
+        self.expected = weights @ panels
+
+
 class LeximinReruns:
     """Leximin selection probabilities on pools with one volunteer's report changed (module docstring).
 
     `probability(row, category, value)` is volunteer `row`'s probability on the pool with that one
-    report changed. Each answer depends on the changed pool alone (its types are put in a canonical
-    order), not on the reruns before it, so any split of the reruns over processes gives the same."""
+    report changed. An answer depends on the changed pool and the volunteer's earlier misreports only
+    (the types are put in a canonical order), so any split of the volunteers over processes gives the same."""
 
     def __init__(self, instance: Instance, solver: str = "highs", truthful: SelectionResult | None = None):
         types = instance.types
@@ -138,7 +150,9 @@ class LeximinReruns:
         self.warm_start = None  # the full path's: the truthful run's panels, when given
         if truthful is not None and truthful.distribution is not None and not types.per_person:
             self.warm_start = (types.codes, truthful.distribution.compositions)
-        self._base_mixtures: list[tuple[np.ndarray, np.ndarray]] | None = None
+        self._base_mixtures: list[Mixture] | None = None
+        self.row: int | None = None  # the volunteer whose misreports `earlier` holds
+        self.earlier: list[tuple[Mixture, np.ndarray]] = []  # their mixtures and the type they moved to there
         self.truthful_panels = None if self.warm_start is None else np.asarray(self.warm_start[1], dtype=np.int64)
         self.stats = {"reruns": 0, "swaps": 0, "face_walks": 0, "full_runs": 0}
 
@@ -146,24 +160,27 @@ class LeximinReruns:
         """Volunteer `row`'s leximin selection probability on the pool with `category` reported as `value`."""
         self.stats["reruns"] += 1
         if self.shared:
-            types, destination, went = self._changed_types(row, category, value)
+            if row != self.row:  # the known mixtures of the volunteer's earlier misreports are theirs alone
+                self.row, self.earlier = row, []
+            types, destination = self._changed_types(row, category, value)
             target = relaxed_leximin_point(types)
             if target is not None and (target > 0).all():
-                source = int(self.instance.types.of_volunteer[row])
-                expected = self._swap(types, target, source, destination, went)
-                if expected is not None:
-                    self.stats["swaps"] += 1
-                    return float(expected[destination] / types.counts[destination])
-                expected = self._walk(types, target)
-                if expected is not None:
-                    self.stats["face_walks"] += 1
-                    return float(expected[destination] / types.counts[destination])
+                moved_to = types.codes[destination]
+                mixture = self._swap(types, target, self.instance.types.codes[self.instance.types.of_volunteer[row]],
+                                     moved_to)
+                path = "swaps"
+                if mixture is None:
+                    mixture, path = self._walk(types, target), "face_walks"
+                if mixture is not None:
+                    self.stats[path] += 1
+                    panels, weights = mixture
+                    self.earlier.append((Mixture(types.codes, panels, weights), moved_to))
+                    return float((weights @ panels)[destination] / types.counts[destination])
         return self._full(row, category, value)
 
-    def _changed_types(self, row: int, category: str, value: str) -> tuple[TypeSpace, int, np.ndarray]:
+    def _changed_types(self, row: int, category: str, value: str) -> tuple[TypeSpace, int]:
         """The changed pool's type space (types in lexicographic order of their value codes, as
-        `TypeSpace.of` orders them), the type volunteer `row` now belongs to, and where each of the
-        pool's types went (-1 for the volunteer's old type when they were its only member)."""
+        `TypeSpace.of` orders them) and the type volunteer `row` now belongs to."""
         instance, types = self.instance, self.instance.types
         source = int(types.of_volunteer[row])
         moved = types.codes[source].copy()
@@ -173,33 +190,29 @@ class LeximinReruns:
         counts[source] -= 1
         unique, inverse = np.unique(codes[counts > 0], axis=0, return_inverse=True)
         merged = np.bincount(inverse.reshape(-1), weights=counts[counts > 0], minlength=len(unique)).astype(np.int64)
-        inverse = inverse.reshape(-1)
-        destination = int(inverse[-1])  # the moved volunteer's row is the last one kept
-        went = np.full(types.size, -1, dtype=np.int64)
-        went[counts[:-1] > 0] = inverse[:-1]
+        destination = int(inverse.reshape(-1)[-1])  # the moved volunteer's row is the last one kept
         quota_category = types.quota_category
         A = (unique[:, quota_category] == self.value_of_quota).T.astype(np.int64)
         changed = TypeSpace(codes=unique, counts=merged, members=[np.zeros(0, dtype=np.int64)] * len(unique),
                             of_volunteer=np.zeros(0, dtype=np.int64), A=A, lower=types.lower, upper=types.upper,
                             k=types.k, households=[], per_person=False, quota_category=quota_category)
-        return changed, destination, went
+        return changed, destination
 
-    def _walk(self, types: TypeSpace, target: np.ndarray) -> np.ndarray | None:
-        """The expected composition of a mixture of valid panels (the face walk's) attaining the relaxed
-        leximin point `target` (type probabilities), or None when it falls short."""
+    def _walk(self, types: TypeSpace, target: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """A mixture of valid panels (the face walk's) attaining the relaxed leximin point `target` (type
+        probabilities): (panels, weights), or None when it falls short."""
         walk = walk_down_faces(types, target * types.counts, solver=self.solver)
         if not walk.compositions:
             return None
         panels = np.array(walk.compositions)
-        expected = (np.array(walk.weights) / np.sum(walk.weights)) @ panels
-        if not attains(expected, types, target):  # the walk's own weights fall a hair short: the master LP
+        weights = np.array(walk.weights) / np.sum(walk.weights)
+        if not attains(weights @ panels, types, target):  # the walk's own weights fall a hair short: the master LP
             lp = StageLP(types, target=target)
             lp.add_columns(panels)
-            lam, _ = lp.solve()
-            expected = lam @ panels
-        return expected if attains(expected, types, target) else None
+            weights, _ = lp.solve()
+        return (panels[weights > 0], weights[weights > 0]) if attains(weights @ panels, types, target) else None
 
-    def _bases(self) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _bases(self) -> list[Mixture]:
         """The truthful pool's relaxed leximin point as mixtures of valid panels, (panels, weights): over the
         face walk's panels, and over the truthful run's when given (weights from the master LP's vertex,
         closer to the point than the walk's own weights)."""
@@ -217,38 +230,47 @@ class LeximinReruns:
                 lp.add_columns(panels)
                 weights, _ = lp.solve()
                 if attains(weights @ panels, types, target):
-                    self._base_mixtures.append((panels[weights > 0], weights[weights > 0]))
+                    self._base_mixtures.append(Mixture(types.codes, panels[weights > 0], weights[weights > 0]))
         return self._base_mixtures
 
-    def _swap(self, types: TypeSpace, target: np.ndarray, source: int, destination: int,
-              went: np.ndarray) -> np.ndarray | None:
+    def _swap(self, types: TypeSpace, target: np.ndarray, moved_from: np.ndarray,
+              moved_to: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """When the relaxed leximin point moves only the volunteer's share (x*_s down by a, x*_s' up by a,
-        every other type within SWAP_TOLERANCE), the truthful pool's mixture with one member of s swapped
-        for one of s' in panels of total weight a (all of the weight of panels that take every member
-        of s); the expected composition, or None when that does not attain `target`."""
-        for panels, weights in self._bases():
-            expected = self._swap_from(panels, weights, types, target, source, destination, went)
-            if expected is not None:
-                return expected
+        every other type within SWAP_TOLERANCE) against a pool whose mixture is known, that mixture with
+        one member of s swapped for one of s' in panels of total weight a (all of the weight of panels
+        that take every member of s): (panels, weights), or None when none attains `target`.
+        Known mixtures: the truthful pool's (s, s' the volunteer's reported and misreported types), and
+        the volunteer's earlier misreports (s their earlier type, s' this one)."""
+        index = {row.tobytes(): t for t, row in enumerate(np.ascontiguousarray(types.codes, dtype=np.int64))}
+        for known, start in [*((mixture, moved_from) for mixture in self._bases()), *self.earlier]:
+            mixture = self._swap_from(known, index, types, target, start, moved_to)
+            if mixture is not None:
+                return mixture
         return None
 
-    def _swap_from(self, panels: np.ndarray, weights: np.ndarray, types: TypeSpace, target: np.ndarray, source: int,
-                   destination: int, went: np.ndarray) -> np.ndarray | None:
-        """`_swap` from one mixture (panels, weights) of the truthful pool's relaxed leximin point."""
+    def _swap_from(self, known: Mixture, index: dict[bytes, int], types: TypeSpace, target: np.ndarray,
+                   moved_from: np.ndarray, moved_to: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """`_swap` from one known mixture, of a pool that becomes this one (types `index`: value codes to
+        type) when one volunteer of type `moved_from` (value codes) moves to type `moved_to`."""
         T = types.size
-        column = np.where(went >= 0, went, T)  # the volunteer's old type, when they were its only member: column T
-        wide = np.zeros((len(panels), T + 1))
-        wide[:, column] = panels
+        panels, weights = known.panels, known.weights
+        # the mixture's types here; one left with no volunteer (the volunteer's old type) goes to column T
+        column = np.array([index.get(key, T) for key in known.keys])
+        s = index.get(np.ascontiguousarray(moved_from, dtype=np.int64).tobytes(), T)
+        destination = index[np.ascontiguousarray(moved_to, dtype=np.int64).tobytes()]
+        if (column == T).sum() > 1 or ((column == T).any() and s != T):
+            return None  # not a pool one move away from this one
         counts = np.r_[types.counts, 0]
-        goal = np.r_[target * types.counts, 0.0]
-        moved = goal - weights @ wide
-        s = int(column[source])
+        expected = np.zeros(T + 1)
+        expected[column] = known.expected  # the mixture's expected composition, written over this pool's types
+        moved = np.r_[target * types.counts, 0.0] - expected
         a = float(moved[destination])
         others = np.abs(np.delete(moved, [s, destination]))
         if a <= 0 or (others.size and others.max() > SWAP_TOLERANCE) or abs(moved[s] + a) > SWAP_TOLERANCE:
             return None
-        codes = self.instance.types.codes[source]
-        A = np.hstack([types.A, (codes[types.quota_category] == self.value_of_quota).astype(np.int64)[:, None]])
+        wide = np.zeros((len(panels), T + 1))
+        wide[:, column] = panels
+        A = np.hstack([types.A, (moved_from[types.quota_category] == self.value_of_quota).astype(np.int64)[:, None]])
         holding = np.flatnonzero(wide[:, s] >= 1)
         seats = wide[holding] @ A.T - A[:, s] + A[:, destination]
         swappable = holding[((seats >= types.lower) & (seats <= types.upper)).all(axis=1)]
@@ -266,10 +288,14 @@ class LeximinReruns:
         swapped = wide[swappable].copy()
         swapped[:, s] -= 1
         swapped[:, destination] += 1
-        expected = (weights * (1.0 - share)) @ wide + (weights[swappable] * share[swappable]) @ swapped
-        if abs(expected[T]) > SWAP_TOLERANCE:
+        mixed = np.vstack([wide, swapped])
+        mixed_weights = np.r_[weights * (1.0 - share), weights[swappable] * share[swappable]]
+        keep = mixed_weights > 0
+        mixed, mixed_weights = mixed[keep], mixed_weights[keep]
+        if (mixed[:, T] > 0).any() or (mixed[:, :T] > types.counts).any():
             return None
-        return expected[:T] if attains(expected[:T], types, target) else None
+        panels = np.rint(mixed[:, :T]).astype(np.int64)
+        return (panels, mixed_weights) if attains(mixed_weights @ panels, types, target) else None
 
     def _full(self, row: int, category: str, value: str) -> float:
         """The full leximin on the changed pool, warm-started from the truthful run's panels."""
