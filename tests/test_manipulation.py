@@ -226,3 +226,19 @@ def test_cli_refuses_a_bad_number_of_workers(tmp_path: Path, capsys: pytest.Capt
     assert "--workers must be between 1 and 64" in capsys.readouterr().err
     assert main(base + ["--workers", "2", "--seed", "3"]) == 0
     assert json.loads(capsys.readouterr().out)["exhaustive"] is True
+
+
+def test_leximin_reruns_fall_back_when_a_solver_fails_on_the_shortcut(monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.errors import SolverError
+    from core.fair import leximin_reruns
+
+    def failing(types):
+        raise SolverError("the relaxed leximin LP ended with status Unknown")
+
+    instance = CASES[1]
+    monkeypatch.setattr(leximin_reruns, "relaxed_leximin_point", failing)
+    reruns = leximin_reruns.LeximinReruns(instance)
+    category, value = alternatives(instance, 1)[0]
+    assert reruns.probability(1, category, value) == pytest.approx(
+        run("leximin", misreported(instance, 1, category, value), seed=0).marginals[1], abs=1e-7)
+    assert reruns.stats["full_runs"] == 1

@@ -162,21 +162,32 @@ class LeximinReruns:
         if self.shared:
             if row != self.row:  # the known mixtures of the volunteer's earlier misreports are theirs alone
                 self.row, self.earlier = row, []
-            types, destination = self._changed_types(row, category, value)
-            target = relaxed_leximin_point(types)
-            if target is not None and (target > 0).all():
-                moved_to = types.codes[destination]
-                mixture = self._swap(types, target, self.instance.types.codes[self.instance.types.of_volunteer[row]],
-                                     moved_to)
-                path = "swaps"
-                if mixture is None:
-                    mixture, path = self._walk(types, target), "face_walks"
-                if mixture is not None:
-                    self.stats[path] += 1
-                    panels, weights = mixture
-                    self.earlier.append((Mixture(types.codes, panels, weights), moved_to))
-                    return float((weights @ panels)[destination] / types.counts[destination])
+            try:
+                found = self._shortcut(row, category, value)
+            except SolverError:  # a solver hitch on the shortcut: the full leximin decides (and reports)
+                found = None
+            if found is not None:
+                return found
         return self._full(row, category, value)
+
+    def _shortcut(self, row: int, category: str, value: str) -> float | None:
+        """The probability from the relaxation's leximin point and a mixture reaching it (a swap, else the
+        face walk), or None when neither does."""
+        types, destination = self._changed_types(row, category, value)
+        target = relaxed_leximin_point(types)
+        if target is None or (target <= 0).any():
+            return None  # the full leximin says why (no panel, or a type on no valid panel)
+        moved_to = types.codes[destination]
+        reported = self.instance.types.codes[self.instance.types.of_volunteer[row]]
+        mixture, path = self._swap(types, target, reported, moved_to), "swaps"
+        if mixture is None:
+            mixture, path = self._walk(types, target), "face_walks"
+        if mixture is None:
+            return None
+        self.stats[path] += 1
+        panels, weights = mixture
+        self.earlier.append((Mixture(types.codes, panels, weights), moved_to))
+        return float((weights @ panels)[destination] / types.counts[destination])
 
     def _changed_types(self, row: int, category: str, value: str) -> tuple[TypeSpace, int]:
         """The changed pool's type space (types in lexicographic order of their value codes, as
