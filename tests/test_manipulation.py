@@ -236,7 +236,7 @@ def test_leximin_reruns_fall_back_when_a_solver_fails_on_the_shortcut(monkeypatc
         raise SolverError("the relaxed leximin LP ended with status Unknown")
 
     instance = CASES[1]
-    monkeypatch.setattr(leximin_reruns, "relaxed_leximin_point", failing)
+    monkeypatch.setattr(leximin_reruns, "relaxed_leximin", failing)
     reruns = leximin_reruns.LeximinReruns(instance)
     category, value = alternatives(instance, 1)[0]
     assert reruns.probability(1, category, value) == pytest.approx(

@@ -8,11 +8,8 @@ is the relaxation's leximin point x* (an upper bound in the leximin order, so re
 optimal, and the probabilities are unique). `core.fair.leximin` gets there through covering
 panels, pricing and the face walk; a rerun here only needs x* and one such mixture:
 
-1. x* of the changed pool (`relaxed_leximin_point`): the stages of `core.fair.relaxation`, in one
-   HiGHS LP re-solved stage by stage instead of a fresh scipy LP per stage,
-       max z  s.t.  x_t - N'_t z >= 0 (t unfixed),  x_t >= N'_t f_t (t fixed),  0 <= x_t <= N'_t,
-                    sum_t x_t = k,  min_q <= sum_{t has q} x_t <= max_q,
-   fixing the types with positive duals (complementary slackness) at each stage's value z.
+1. x* of the changed pool (`core.fair.relaxation.relaxed_leximin`, one warm HiGHS LP re-solved
+   stage by stage).
 2. A mixture reaching it, the cheapest first:
    - a swap: against a pool one move away whose mixture is known (the truthful pool, or the
      volunteer's earlier misreports, each one move from this one), x* often moves only by the
@@ -33,21 +30,18 @@ other volunteers' reruns (nor on how they are split over processes).
 
 from __future__ import annotations
 
-import highspy
 import numpy as np
 
 from ..design.targets import quota_targets
 from ..errors import SolverError
 from ..model import Instance, TypeSpace
 from ..selection import SelectionResult
-from .columns import StageLP, types_to_fix
+from .columns import StageLP
 from .face_walk import walk_down_faces
 from .leximin import FIX_TOLERANCE
+from .relaxation import relaxed_leximin
 
-FLOOR_SLACK = 1e-10  # fixed types are held this far (in probability) below their stage's value ...
-MAX_FLOOR_SLACK = 1e-7  # ... and at most this far when the LP finds a floor a hair out of reach
 SWAP_TOLERANCE = 1e-9  # expected seats: below this a type's relaxed point counts as unmoved
-LP_TOLERANCE = 1e-10  # HiGHS primal and dual feasibility tolerances (as `core.fair.relaxation`)
 
 
 def attains(expected: np.ndarray, types: TypeSpace, target: np.ndarray) -> bool:
@@ -57,71 +51,13 @@ def attains(expected: np.ndarray, types: TypeSpace, target: np.ndarray) -> bool:
     return float((expected / (target * types.counts)).min()) >= enough
 
 
-def _highs() -> highspy.Highs:
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("primal_feasibility_tolerance", LP_TOLERANCE)
-    h.setOptionValue("dual_feasibility_tolerance", LP_TOLERANCE)
-    return h
-
-
-def relaxed_leximin_point(types: TypeSpace) -> np.ndarray | None:
-    """p_t = x_t / N_t at the relaxation's leximin point, in one HiGHS LP re-solved stage by stage (the
-    stages of `core.fair.relaxation`, rows scaled by N_t); None when no panel meets the quotas.
-
-    Columns: z, then x_t. Rows: sum_t x_t = k, the quota rows, then x_t - N_t z >= 0 per type while
-    it is unfixed, x_t >= N_t f_t once fixed at f_t."""
-    T, Q = types.size, len(types.lower)
-    N = types.counts.astype(float)
-    h = _highs()
-    h.addCol(1.0, 0.0, highspy.kHighsInf, 0, np.array([], dtype=np.int32), np.array([], dtype=float))
-    h.addCols(T, np.zeros(T), np.zeros(T), N, 0, np.array([], dtype=np.int32), np.array([], dtype=np.int32),
-              np.array([], dtype=float))
-    quota_rows = [np.flatnonzero(row) + 1 for row in types.A]
-    rows = [np.arange(1, T + 1)] + quota_rows + [np.array([1 + t, 0]) for t in range(T)]
-    values = [np.ones(T)] + [np.ones(len(r)) for r in quota_rows] + [np.array([1.0, -N[t]]) for t in range(T)]
-    starts = np.cumsum([0] + [len(r) for r in rows[:-1]]).astype(np.int32)
-    h.addRows(1 + Q + T, np.r_[float(types.k), types.lower.astype(float), np.zeros(T)],
-              np.r_[float(types.k), types.upper.astype(float), np.full(T, highspy.kHighsInf)], int(starts[-1] + len(rows[-1])),
-              starts, np.concatenate(rows).astype(np.int32), np.concatenate(values))
-    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-    first_row = 1 + Q
-    unfixed = np.ones(T, dtype=bool)
-    fixed_at: dict[int, float] = {}
-    slack = FLOOR_SLACK
-    while unfixed.any():
-        h.run()
-        status = h.getModelStatus()
-        if status == highspy.HighsModelStatus.kInfeasible and not fixed_at:
-            return None
-        if status == highspy.HighsModelStatus.kInfeasible and slack < MAX_FLOOR_SLACK:
-            slack *= 10  # a floor reported within the LP's tolerance may be a hair out of reach
-            _set_floors(h, first_row, fixed_at, N, slack)
-            continue
-        if status != highspy.HighsModelStatus.kOptimal:
-            raise SolverError(f"the relaxed leximin LP ended with status {h.modelStatusToString(status)}")
-        solution = h.getSolution()
-        z = float(solution.col_value[0])
-        live = np.flatnonzero(unfixed)
-        # rows scaled by N_t against `core.fair.relaxation`'s: scale the duals back before the threshold
-        duals = np.clip(-np.asarray(solution.row_dual)[first_row + live], 0.0, None) * N[live]
-        if duals.sum() <= 0:
-            raise SolverError("the relaxed leximin LP returned no usable dual solution")
-        chosen = types_to_fix(live, duals / duals.sum())
-        for t in chosen.tolist():
-            h.changeCoeff(first_row + t, 0, 0.0)
-            fixed_at[t] = z
-        unfixed[chosen] = False
-        _set_floors(h, first_row, {t: fixed_at[t] for t in chosen.tolist()}, N, slack)
-    x = np.asarray(h.getSolution().col_value)[1:]
-    return np.clip(x, 0.0, N) / N
-
-
-def _set_floors(h: highspy.Highs, first_row: int, fixed_at: dict[int, float], N: np.ndarray, slack: float) -> None:
-    types = np.array(list(fixed_at), dtype=np.int64)
-    floors = np.array([N[t] * (fixed_at[t] - slack) for t in types.tolist()])
-    h.changeRowsBounds(len(types), (first_row + types).astype(np.int32), floors, np.full(len(types), highspy.kHighsInf))
+def master_weights(types: TypeSpace, target: np.ndarray, panels: np.ndarray) -> np.ndarray:
+    """Weights on `panels` from `core.fair.leximin`'s master LP towards the point `target` (max z with every
+    type at z times its target probability or more): the vertex closest to the point those panels allow."""
+    lp = StageLP(types, target=target)
+    lp.add_columns(panels)
+    weights, _ = lp.solve()
+    return weights
 
 
 class Mixture:
@@ -174,9 +110,9 @@ class LeximinReruns:
         """The probability from the relaxation's leximin point and a mixture reaching it (a swap, else the
         face walk), or None when neither does."""
         types, destination = self._changed_types(row, category, value)
-        target = relaxed_leximin_point(types)
-        if target is None or (target <= 0).any():
-            return None  # the full leximin says why (no panel, or a type on no valid panel)
+        target = relaxed_leximin(types)  # raises SolverError when no panel meets the quotas
+        if (target <= 0).any():
+            return None  # the full leximin says why (a type on no valid panel)
         moved_to = types.codes[destination]
         reported = self.instance.types.codes[self.instance.types.of_volunteer[row]]
         mixture, path = self._swap(types, target, reported, moved_to), "swaps"
@@ -218,9 +154,7 @@ class LeximinReruns:
         panels = np.array(walk.compositions)
         weights = np.array(walk.weights) / np.sum(walk.weights)
         if not attains(weights @ panels, types, target):  # the walk's own weights fall a hair short: the master LP
-            lp = StageLP(types, target=target)
-            lp.add_columns(panels)
-            weights, _ = lp.solve()
+            weights = master_weights(types, target, panels)
         return (panels[weights > 0], weights[weights > 0]) if attains(weights @ panels, types, target) else None
 
     def _bases(self) -> list[Mixture]:
@@ -229,17 +163,13 @@ class LeximinReruns:
         closer to the point than the walk's own weights)."""
         if self._base_mixtures is None:
             types = self.instance.types
-            target = relaxed_leximin_point(types)
+            target = relaxed_leximin(types)
             self._base_mixtures = []
-            if target is None:
-                return self._base_mixtures
             walk = walk_down_faces(types, target * types.counts, solver=self.solver)
             for panels in (np.array(walk.compositions, dtype=np.int64).reshape(-1, types.size), self.truthful_panels):
                 if panels is None or len(panels) == 0:
                     continue
-                lp = StageLP(types, target=target)
-                lp.add_columns(panels)
-                weights, _ = lp.solve()
+                weights = master_weights(types, target, panels)
                 if attains(weights @ panels, types, target):
                     self._base_mixtures.append(Mixture(types.codes, panels[weights > 0], weights[weights > 0]))
         return self._base_mixtures
