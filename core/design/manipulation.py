@@ -16,16 +16,17 @@ columns every volunteer is a type of their own.
 
 Each probability is what `select` gives volunteer i on the changed pool (to the solvers'
 tolerance). Leximin's reruns go through `core.fair.leximin_reruns.LeximinReruns`: the changed
-pool's relaxed leximin point, written as a mixture of valid panels by the face walk, which
-certifies it as the leximin distribution; the full `core.fair.leximin` runs only where that
+pool's relaxed leximin point, written as a mixture of valid panels (by a swap in a known mixture,
+or by the face walk), which certifies it as the leximin distribution; the full `core.fair.leximin` runs only where that
 fails (a relaxation that is not tight, households, targets). That is 0.10 s of CPU per rerun on
 climate_300 instead of 0.30 s. Nash starts `core.selection.run` from the panels of the truthful
 run and of the latest reruns (`PanelBank`, carried over by `core.fair.columns.carry_columns`);
 its probabilities are unique, so a warm start cannot change them. The others run cold, since
 their optimum need not be unique and a warm start could pick another.
 
-`manipulability(..., workers=W)` examines the volunteers in W processes, in batches; leximin's
-reruns depend on the changed pool alone, so its figures do not depend on W.
+`manipulability(..., workers=W)` examines the volunteers in W processes, in batches; a leximin
+rerun depends on the changed pool and the volunteer's earlier misreports only, so its figures do
+not depend on W.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -270,8 +271,6 @@ def _examine_in_processes(instance: Instance, algorithm: str, seed: int, options
                           rows: list[int], workers: int,
                           progress: Progress) -> tuple[list[Incentives], dict[str, int]]:
     """`_examine` in `workers` processes, in batches of about BATCH volunteers (progress after each)."""
-    from concurrent.futures import as_completed
-
     portable = replace(truthful, sampler=None)  # legacy's sampler is a closure: its marginals are what is read
     batches = [rows[start:start + BATCH] for start in range(0, len(rows), BATCH)]
     by_row: dict[int, Incentives] = {}
