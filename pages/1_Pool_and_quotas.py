@@ -167,10 +167,11 @@ with files_column:
     download_json, download_csv = st.columns(2)
     download_json.download_button("Download scenarios (JSON)", scenarios_to_json(list(saved.values())),
                                   file_name="scenarios.json", mime="application/json", disabled=not saved,
-                                  width="stretch")
+                                  width="stretch", on_click="ignore")
     download_csv.download_button("Download current quotas (CSV)", csv_safe(quota_file_table(instance)),
                                  file_name="quotas.csv", mime="text/csv", width="stretch",
-                                 help="A quota file the Home page can load again, with population shares.")
+                                 help="A quota file the Home page can load again, with population shares.",
+                                 on_click="ignore")
     upload = st.file_uploader("Import scenarios (JSON)", type=["json"])
     if upload is not None and st.session_state.get("imported_scenarios") != (upload.name, upload.size):
         try:

@@ -248,8 +248,9 @@ st.dataframe(visible_shown, hide_index=True, width="stretch", height=table_heigh
              column_order=["id", *shown, *[c for c in visible_shown.columns if c != "id" and c not in shown]])
 
 downloads = st.columns(4)
-downloads[0].download_button("Comparison table (CSV)", csv_safe(table), "comparison.csv", "text/csv")
+downloads[0].download_button("Comparison table (CSV)", csv_safe(table), "comparison.csv", "text/csv", on_click="ignore")
 downloads[1].download_button("Sorted probabilities (CSV)", csv_safe(allocation_curves(instance, shown)),
-                             "allocation_curves.csv", "text/csv")
-downloads[2].download_button("Expected seats (CSV)", csv_safe(seats), "expected_seats.csv", "text/csv")
-downloads[3].download_button("Volunteers (CSV)", csv_safe(volunteers), "volunteers.csv", "text/csv")
+                             "allocation_curves.csv", "text/csv", on_click="ignore")
+downloads[2].download_button("Expected seats (CSV)", csv_safe(seats), "expected_seats.csv", "text/csv",
+                             on_click="ignore")
+downloads[3].download_button("Volunteers (CSV)", csv_safe(volunteers), "volunteers.csv", "text/csv", on_click="ignore")

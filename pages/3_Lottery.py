@@ -82,7 +82,7 @@ with st.expander("Each volunteer's exact and lottery probability"):
                  column_config=share_columns("exact probability", "lottery probability"))
 # built only when clicked: M x k ids (16 MB at the cap) are not rebuilt and held on every rerun
 st.download_button("Ticket table (CSV)", lambda: csv_safe(ticket_table(instance, lottery)),
-                   f"tickets_{algorithm}_{M}.csv", "text/csv")
+                   f"tickets_{algorithm}_{M}.csv", "text/csv", on_click="ignore")
 
 # ---- the draw ------------------------------------------------------------------------------------
 st.subheader("Draw")
@@ -143,11 +143,11 @@ if draw is not None:
                                 "within quota": st.column_config.CheckboxColumn("within quota", width=100)})
     files = st.columns(3)
     files[0].download_button("Selected panel (CSV)", csv_safe(selected), "selected.csv", "text/csv",
-                             key="download_selected")
+                             key="download_selected", on_click="ignore")
     files[1].download_button(f"Remaining {len(remaining):,} volunteers (CSV)", csv_safe(remaining),
-                             "remaining.csv", "text/csv", key="download_remaining")
+                             "remaining.csv", "text/csv", key="download_remaining", on_click="ignore")
     files[2].download_button("Audit record (JSON)", json.dumps(draw["record"], indent=2), "audit_record.json",
-                             "application/json", key="download_audit")
+                             "application/json", key="download_audit", on_click="ignore")
     st.caption("The audit record holds everything needed to replay this draw: the fingerprint of the pool and "
                "quotas, the algorithm and its options, the ticket table's commitment, the seed and the ticket.")
     after_the_draw(instance, draw, options)

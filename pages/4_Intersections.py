@@ -234,5 +234,6 @@ with st.expander(f"Every table ({per_table['table'].nunique()} tables)"):
     st.dataframe(wide.reset_index().round(3), hide_index=True, width="stretch",
                  height=table_height(len(wide), 480))
 downloads = st.columns(2)
-downloads[0].download_button("Metrics per table (CSV)", csv_safe(per_table), "intersections.csv", "text/csv")
-downloads[1].download_button("Cells of this table (CSV)", csv_safe(frame), "cells.csv", "text/csv")
+downloads[0].download_button("Metrics per table (CSV)", csv_safe(per_table), "intersections.csv", "text/csv",
+                             on_click="ignore")
+downloads[1].download_button("Cells of this table (CSV)", csv_safe(frame), "cells.csv", "text/csv", on_click="ignore")

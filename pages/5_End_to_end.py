@@ -284,4 +284,4 @@ with st.expander("Every population type"):
     st.caption("Each dot is a type of person; its size is how many people have it. endtoend keeps the dots near 1 "
                "whatever their participation q; the others give rare volunteers (small q) less than their share.")
 st.download_button("End-to-end chances per type (CSV)", csv_safe(ratio_by_type(model, runs)),
-                   "end_to_end.csv", "text/csv")
+                   "end_to_end.csv", "text/csv", on_click="ignore")

@@ -133,4 +133,5 @@ else:
                  alt.Tooltip("population share:Q", format=".1%")])
     st.altair_chart(band + lines, width="stretch")
 
-st.download_button("Download the table (CSV)", csv_safe(table), file_name="experiment.csv", mime="text/csv")
+st.download_button("Download the table (CSV)", csv_safe(table), file_name="experiment.csv", mime="text/csv",
+                   on_click="ignore")

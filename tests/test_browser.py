@@ -280,7 +280,7 @@ def test_workbench_in_a_browser(app_url):
             download = download_info.value
             target = ARTIFACTS / "selected.csv"
             download.save_as(target)
-            wait_idle(page)  # a download button's click reruns the page: let that run end before the next click
+            wait_idle(page)  # the download buttons do not rerun the page (on_click='ignore'); this checks it stays idle
             with page.expect_download() as tickets_info:  # built only on the click (a callable)
                 page.get_by_role("button", name="Ticket table (CSV)").click()
             ticket_rows = tickets_info.value.path().read_text(encoding="utf-8").splitlines()

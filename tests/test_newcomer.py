@@ -277,3 +277,20 @@ def test_a_broken_pool_file_is_named_before_k():
     problems = [str(p) for p in error.value.problems]
     assert problems[0].startswith("broken_pool.csv, row 3, column 'gender': empty cell")
     assert "k=30" in problems[-1]
+
+
+def test_downloading_a_file_never_reruns_the_page():
+    """A download changes nothing on the page, so no download button reruns it: a rerun after a click
+    would rebuild the page under the visitor's cursor and re-register a deferred file mid-click."""
+    import ast
+
+    sources = [ROOT / "streamlit_app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
+    buttons = 0
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "download_button":
+                buttons += 1
+                on_click = next((k.value for k in node.keywords if k.arg == "on_click"), None)
+                assert isinstance(on_click, ast.Constant) and on_click.value == "ignore", \
+                    f"{path.name}:{node.lineno}: a download button without on_click='ignore'"
+    assert buttons >= 15

@@ -222,7 +222,8 @@ def unquoted_section(instance: Instance, shown: dict[str, SelectionResult]) -> N
                  hide_index=True, width="stretch", column_config={
                      "largest |seats − pool share × k|": st.column_config.NumberColumn(format="%.2f"),
                      "largest |seats − population share × k|": st.column_config.NumberColumn(format="%.2f")})
-    st.download_button("Groups no quota names (CSV)", csv_safe(table), "unquoted_groups.csv", "text/csv")
+    st.download_button("Groups no quota names (CSV)", csv_safe(table), "unquoted_groups.csv", "text/csv",
+                       on_click="ignore")
 
 
 def unquoted_chart(table: pd.DataFrame, column: str, algorithms: list[str]) -> alt.LayerChart:

@@ -100,11 +100,12 @@ def _show_replacements(instance: Instance, outcome, record: dict) -> None:
                      column_config=share_columns("replacement probability"))
     files = st.columns(3)
     files[0].download_button("Updated selected (CSV)", csv_safe(selected), "selected_updated.csv",
-                             "text/csv", key="download_selected_updated")
+                             "text/csv", key="download_selected_updated", on_click="ignore")
     files[1].download_button(f"Updated remaining {len(remaining):,} (CSV)", csv_safe(remaining),
-                             "remaining_updated.csv", "text/csv", key="download_remaining_updated")
+                             "remaining_updated.csv", "text/csv", key="download_remaining_updated", on_click="ignore")
     files[2].download_button("Replacement audit record (JSON)", json.dumps(record, indent=2),
-                             "replacement_audit_record.json", "application/json", key="download_replacement_audit")
+                             "replacement_audit_record.json", "application/json", key="download_replacement_audit",
+                             on_click="ignore")
     st.caption("The remaining file leaves out those who declined, so selected + remaining is the pool for a "
                "further round. The audit record holds the declined, kept and replacement ids, the seed and the "
                "fingerprints needed to replay the draw.")
@@ -150,4 +151,4 @@ def _reserve_section(instance: Instance, draw: dict, key: str, panel: list[int])
     st.dataframe(table, hide_index=True, width="stretch", height=table_height(len(table), 400))
     st.dataframe(reserve_summary(reserve), hide_index=True, width="stretch")
     st.download_button("Reserve list (CSV)", csv_safe(table), "reserve_list.csv", "text/csv",
-                       key="download_reserve")
+                       key="download_reserve", on_click="ignore")
