@@ -49,7 +49,8 @@ def load_uploaded_files() -> None:
         instance = load_instance(pool_file.getvalue(), quota_file.getvalue(), int(st.session_state["upload_k"]),
                                  id_column=id_column, household=household,
                                  pool_name=pool_file.name, quotas_name=quota_file.name)
-        state.set_loaded(instance, None, f"{pool_file.name} + {quota_file.name}",
+        state.set_loaded(instance, state.uploaded_extras(quota_file.getvalue(), quota_file.name),
+                         f"{pool_file.name} + {quota_file.name}",
                          files=upload_hashes(pool_file.name, pool_file.getvalue(), quota_file.name, quota_file.getvalue()))
     except Exception as error:  # noqa: BLE001 - every failure is shown as a message
         st.session_state[LOAD_ERROR] = (error, "Loading the uploaded files")

@@ -202,8 +202,9 @@ def test_lottery_draws_a_replayable_panel():
     first = at.session_state["draws"][-1]
     assert first["seed"] == 12345
     assert "drew ticket" in texts(at.success)
-    selected = at.dataframe[-2].value  # the panel, then its seats per value
-    seats = at.dataframe[-1].value
+    frames = [frame.value for frame in at.dataframe]
+    at_seats = next(i for i, frame in enumerate(frames) if "within quota" in frame.columns)
+    selected, seats = frames[at_seats - 1], frames[at_seats]  # the panel, then its seats per value
     assert seats["within quota"].all()
     assert len(selected) == 4
     assert set(selected["id"]) == {at.session_state["instance"].ids[i] for i in first["panel"]}

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import json
 
+import pandas as pd
+import pytest
+
+from core.after.reserve import read_dropout_rates
+from core.after.views import DROPOUT_COLUMN, dropout_rate_table, dropout_rates_of
+from core.errors import InputError
+from core.io.examples import load_example
 from tests.test_app import (
     LOTTERY,
+    ROOT,
     app,
     assert_clean,
     button,
@@ -13,6 +22,7 @@ from tests.test_app import (
     run_compare,
     texts,
 )
+from ui.state import uploaded_extras
 
 
 def drawn_panel():
@@ -62,3 +72,65 @@ def test_lottery_chooses_a_reserve_list_and_compares_it_with_greedy():
     assert len(reserve.optimised.rows) == 3
     listed = next(frame.value for frame in at.dataframe if "position" in frame.value.columns)
     assert listed["position"].tolist() == [1, 2, 3]
+
+
+def test_drop_out_rates_per_value_from_the_quota_file_shape_the_reserve_list():
+    """The quota file's `dropout` column fills the page's table of rates per value; a member's
+    drop-out probability is the mean over categories of their values' rates (0.1 where none)."""
+    at = drawn_panel()
+    instance = at.session_state["instance"]
+    quota_bytes = (ROOT / "examples" / "classroom" / "quotas.csv").read_bytes()
+    table = pd.read_csv(io.BytesIO(quota_bytes), dtype=str)
+    table["dropout"] = ["50%" if value == "woman" else "" for value in table["feature"]]
+    extras = uploaded_extras(table.to_csv(index=False).encode(), "quotas.csv")
+    assert extras["dropout_rates"] == {("gender", "woman"): 0.5} and extras["dropout_error"] is None
+    at.session_state["extras"] = extras
+    at.run()
+    assert any(e.label == "Drop-out rate per value (from the quota file)" for e in at.expander)
+    at.number_input(key="reserve_size").set_value(2).run()
+    at.number_input(key="reserve_scenarios").set_value(20).run()
+    button(at, "Choose the reserve list").click().run()
+    assert_clean(at)
+    (reserve,) = at.session_state["reserve_lists"].values()
+    categories = len(instance.categories)
+    gender = instance.categories.index("gender")
+    panel = at.session_state["draws"][-1]["panel"]
+    expected = [(0.5 + 0.1 * (categories - 1)) / categories
+                if instance.values("gender")[instance.codes[row, gender]] == "woman" else 0.1 for row in panel]
+    assert reserve.dropout.tolist() == pytest.approx(expected)
+    assert 0.1 in reserve.dropout.tolist() and max(expected) > 0.1  # the panel has women and men
+    assert any("from 0.10 to" in c.value for c in at.caption)
+
+
+def test_unreadable_drop_out_rates_leave_the_pool_loaded_and_are_named_where_used():
+    at = drawn_panel()
+    quota_bytes = (ROOT / "examples" / "classroom" / "quotas.csv").read_bytes()
+    table = pd.read_csv(io.BytesIO(quota_bytes), dtype=str)
+    table["dropout"] = ["often" if value == "woman" else "" for value in table["feature"]]
+    extras = uploaded_extras(table.to_csv(index=False).encode(), "quotas.csv")
+    assert extras["dropout_rates"] == {} and isinstance(extras["dropout_error"], InputError)
+    (problem,) = extras["dropout_error"].problems
+    assert (problem.file, problem.row, problem.column) == ("quotas.csv", 2, "dropout")
+    at.session_state["extras"] = extras
+    at.run()
+    assert "drop-out rate 'often' is not a number between 0 and 1" in texts(at.error)
+    assert at.session_state["instance"] is not None
+
+
+def test_the_rate_table_round_trips_and_refuses_rates_outside_zero_and_one():
+    instance, _ = load_example("classroom")
+    rates = {("gender", "woman"): 0.25, ("age", "60+"): 0.0}
+    table = dropout_rate_table(instance, rates)
+    assert len(table) == sum(len(instance.values(c)) for c in instance.categories)
+    assert dropout_rates_of(table) == rates
+    table.loc[0, DROPOUT_COLUMN] = 1.5
+    with pytest.raises(InputError, match="not between 0 and 1"):
+        dropout_rates_of(table)
+
+
+def test_a_dropout_column_without_category_and_value_columns_is_named():
+    wide = b"category,woman,man\nmin,2,2\nmax,2,2\ndropout,0.1,0.2\n"
+    with pytest.raises(InputError) as caught:
+        read_dropout_rates(b"dropout,min,max\n0.1,2,2\n", "wide.csv")
+    assert caught.value.problems[0].column == "dropout" and caught.value.problems[0].file == "wide.csv"
+    assert uploaded_extras(wide, "wide.csv")["dropout_rates"] == {}  # a row named dropout is not a column

@@ -7,6 +7,7 @@ with the draw's seed and ticket, so results of an earlier draw or other quotas a
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -15,8 +16,11 @@ import streamlit as st
 from core.after.audit import replacement_record
 from core.after.id_lists import read_ids
 from core.after.replacement import ReplacementInfeasible, draw_replacements
-from core.after.reserve import DEFAULT_DROPOUT, DEFAULT_SCENARIOS, optimise_reserve
+from core.after.reserve import DEFAULT_DROPOUT, DEFAULT_SCENARIOS, member_dropout, optimise_reserve
 from core.after.views import (
+    DROPOUT_COLUMN,
+    dropout_rate_table,
+    dropout_rates_of,
     replacement_probabilities,
     reserve_summary,
     reserve_table,
@@ -24,6 +28,7 @@ from core.after.views import (
 )
 from core.io.export import csv_safe
 from core.model import Instance
+from ui import state
 from ui.algorithms import options_record
 from ui.escape import md, md_join
 from ui.layout import share_columns, table_height
@@ -124,11 +129,13 @@ def _reserve_section(instance: Instance, draw: dict, key: str, panel: list[int])
                                          step=0.05, key="reserve_dropout"))
     scenarios = int(columns[2].number_input("Scenarios", min_value=10, max_value=2000, value=DEFAULT_SCENARIOS,
                                             step=50, key="reserve_scenarios"))
+    value_rates = _value_rates_editor(instance)
     if columns[3].button("Choose the reserve list", key="choose_reserve"):
         try:
+            dropout = member_dropout(instance, panel, rate, dropout_rates_of(value_rates))
             with st.spinner(f"Choosing {size} reserves over {scenarios} drop-out scenarios "
                             f"(about 10-20 s)…"):
-                reserve = optimise_reserve(instance, panel, size, seed=int(draw["seed"]) % 2**63, dropout=rate,
+                reserve = optimise_reserve(instance, panel, size, seed=int(draw["seed"]) % 2**63, dropout=dropout,
                                            scenarios=scenarios)
             st.session_state.setdefault("reserve_lists", {})[key] = reserve
         except Exception as error:  # noqa: BLE001
@@ -147,8 +154,32 @@ def _reserve_section(instance: Instance, draw: dict, key: str, panel: list[int])
         st.caption(f"Integer program: {info['status'].lower()}, proven lower bound {info['objective_bound']:.3f} "
                    f"(gap {info['absolute_gap']:.3f}); {reserve.scenarios} scenarios, {info['batches_solved']} batches of "
                    f"{info['batch_scenarios']} solved with at most {info['node_limit']} nodes each; {info['seconds']:.1f} s.")
+    rates = reserve.dropout
+    st.caption(f"Drop-out probability of the panel members: {rates.min():.2f}" if rates.min() == rates.max() else
+               f"Drop-out probability of the panel members: from {rates.min():.2f} to {rates.max():.2f}, "
+               f"mean {rates.mean():.2f} (the mean over categories of the rates of each member's values).")
     table = reserve_table(instance, reserve.optimised.rows)
     st.dataframe(table, hide_index=True, width="stretch", height=table_height(len(table), 400))
     st.dataframe(reserve_summary(reserve), hide_index=True, width="stretch")
     st.download_button("Reserve list (CSV)", csv_safe(table), "reserve_list.csv", "text/csv",
                        key="download_reserve", on_click="ignore")
+
+
+def _value_rates_editor(instance: Instance):
+    """The table of drop-out rates per value (filled from the quota file's `dropout` column, if it has
+    one), as the visitor edited it; an empty cell means the single drop-out rate."""
+    loaded = state.extras()
+    names = "\x1f".join(f"{category}\x1e{value}" for category in instance.categories for value in instance.values(category))
+    editor_key = "reserve_value_rates:" + hashlib.sha256(names.encode()).hexdigest()[:16]  # edits stay with their values
+    from_file = bool(loaded.get("dropout_rates"))
+    with st.expander("Drop-out rate per value" + (" (from the quota file)" if from_file else ""), expanded=from_file):
+        st.caption("Some groups decline more often than others. A member's drop-out probability is the mean over "
+                   "categories of the rates of their values; an empty cell uses the single drop-out rate above. "
+                   "A `dropout` column in the uploaded quota file (0.1 or 10%) fills this table.")
+        if loaded.get("dropout_error") is not None:
+            show_error(loaded["dropout_error"], "The quota file's drop-out rates")
+        return st.data_editor(
+            dropout_rate_table(instance, loaded.get("dropout_rates")), key=editor_key, hide_index=True, width="stretch",
+            disabled=["category", "value"],
+            column_config={DROPOUT_COLUMN: st.column_config.NumberColumn(min_value=0.0, max_value=1.0, step=0.01,
+                                                                         format="%.2f")})

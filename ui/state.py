@@ -3,7 +3,9 @@
 Keys (all set through the functions below, never written directly by pages):
     "instance"          the current Instance (quotas and k as the person has edited them)
     "loaded_instance"   the Instance exactly as loaded; never changed, so edits can be undone
-    "extras"            {"background": DataFrame | None, "letters": int | None, "description": str}
+    "extras"            {"background": DataFrame | None, "letters": int | None, "description": str}, and for
+                        uploaded files "dropout_rates" {(category, value) casefolded: rate} from the quota
+                        file's `dropout` column and "dropout_error" (the InputError reading it, or None)
     "source"            a short description of where the pool came from
     "example"           the name of the bundled example loaded, or None for uploaded files
     "results"           {algorithm name: SelectionResult} computed for the current instance
@@ -48,6 +50,22 @@ def loaded_instance() -> Instance | None:
 def extras() -> dict[str, Any]:
     """Background sample, letters sent and description of the loaded pool (empty values when unknown)."""
     return st.session_state.get("extras") or {"background": None, "letters": None, "description": ""}
+
+
+def uploaded_extras(quota_bytes: bytes, quota_name: str) -> dict[str, Any]:
+    """The extras of an uploaded pool: no background sample, and the quota file's drop-out rates per
+    value (its optional `dropout` column) for the reserve list. Rates that cannot be read do not stop
+    the pool from loading: their error is kept and shown where the rates are used."""
+    from core.after.reserve import read_dropout_rates  # the reserve list's module is not needed at start-up
+    from core.errors import InputError
+
+    extra: dict[str, Any] = {"background": None, "letters": None, "description": "",
+                             "dropout_rates": {}, "dropout_error": None}
+    try:
+        extra["dropout_rates"] = read_dropout_rates(quota_bytes, quota_name)
+    except InputError as error:
+        extra["dropout_error"] = error
+    return extra
 
 
 def source() -> str:

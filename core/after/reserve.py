@@ -116,6 +116,11 @@ def read_dropout_rates(source, name: str | None = None) -> dict[tuple[str, str],
         return {}
     category = table.find("category") or table.find("feature")
     value = table.find("feature") if table.find("category") else table.find("value")
+    if category is None or value is None:
+        raise InputError([Problem(f"the '{column}' column gives rates, but there is no category and value column "
+                                  "to say which values they belong to.",
+                                  "Put the rates in a quota file with one row per value (columns category, value, "
+                                  "min, max, dropout), or give one rate for everyone.", file=table.name, column=column)])
     rates: dict[tuple[str, str], float] = {}
     problems: list[Problem] = []
     for i, line in enumerate(table.row_numbers):

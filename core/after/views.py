@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError, Problem
 from ..io.result_tables import free_column_name, volunteer_table
 from ..model import Instance
 from .replacement import ReplacementResult
@@ -58,3 +59,29 @@ def reserve_summary(reserve: ReserveList) -> pd.DataFrame:
         "expected quota deviation": [reserve.optimised.expected_deviation, reserve.greedy.expected_deviation],
         "expected quotas broken": [reserve.optimised.expected_violations, reserve.greedy.expected_violations],
     })
+
+
+DROPOUT_COLUMN = "drop-out rate"
+
+
+def dropout_rate_table(instance: Instance, value_rates: dict[tuple[str, str], float] | None = None) -> pd.DataFrame:
+    """One row per (category, value) of the quotas with its drop-out rate, empty (NaN) where the
+    value has none and the single rate applies; `value_rates` is keyed by casefolded names, as
+    `core.after.reserve.read_dropout_rates` returns them."""
+    value_rates = value_rates or {}
+    rows = [(category, value, value_rates.get((category.casefold(), value.casefold()), np.nan))
+            for category in instance.categories for value in instance.values(category)]
+    return pd.DataFrame(rows, columns=["category", "value", DROPOUT_COLUMN])
+
+
+def dropout_rates_of(table: pd.DataFrame) -> dict[tuple[str, str], float]:
+    """The per-value drop-out rates of a `dropout_rate_table` (possibly edited): empty cells are left
+    out, so those values get the single rate in `core.after.reserve.member_dropout`."""
+    rates = pd.to_numeric(table[DROPOUT_COLUMN], errors="coerce")
+    outside = [f"{category} = {value}" for category, value, rate in zip(table["category"], table["value"], rates)
+               if not np.isnan(rate) and not 0.0 <= rate <= 1.0]
+    if outside:
+        raise InputError([Problem(f"the drop-out rate of {', '.join(outside)} is not between 0 and 1.",
+                                  "Write it as 0.1 for 10%, or leave the cell empty for the single rate.")])
+    return {(str(category).casefold(), str(value).casefold()): float(rate)
+            for category, value, rate in zip(table["category"], table["value"], rates) if not np.isnan(rate)}
