@@ -242,8 +242,11 @@ def test_workbench_in_a_browser(app_url):
 
             # a good upload (the example's own files under other names): Home and the sidebar name it
             folder = ROOT / "examples" / EXAMPLE
+            # the quota file carries a drop-out rate for one value, which the Lottery page's reserve list shows
+            quota_lines = (folder / "quotas.csv").read_text(encoding="utf-8").splitlines()
+            quota_lines = [quota_lines[0] + ",dropout", quota_lines[1] + ",25%", *(line + "," for line in quota_lines[2:])]
             upload_both(page, uploaders, [("my_pool.csv", (folder / "pool.csv").read_bytes()),
-                                          ("my_quotas.csv", (folder / "quotas.csv").read_bytes())])
+                                          ("my_quotas.csv", "\n".join(quota_lines).encode())])
             wait_idle(page)
             expect(page.get_by_role("button", name="Load uploaded files")).to_be_enabled(timeout=60_000)
             page.get_by_role("button", name="Load uploaded files").click()
@@ -275,6 +278,7 @@ def test_workbench_in_a_browser(app_url):
             page.get_by_text("drew ticket").wait_for()
             wait_idle(page)
             assert_no_exception(page, "Lottery")
+            page.get_by_text("Drop-out rate per value (from the quota file)").wait_for()
             with page.expect_download() as download_info:
                 page.get_by_role("button", name="Selected panel (CSV)").click()
             download = download_info.value

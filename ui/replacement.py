@@ -121,7 +121,7 @@ def _reserve_section(instance: Instance, draw: dict, key: str, panel: list[int])
     st.markdown("An ordered list of volunteers to call, in order, when panel members drop out. Drop-out "
                 "scenarios are sampled, and the list that keeps the panel closest to the quotas on average is "
                 "chosen by an integer program; it is compared with a greedy list (the nearest match to each member).")
-    columns = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
+    columns = st.columns(3, vertical_alignment="bottom")
     free = instance.n - len(panel)
     size = int(columns[0].number_input("Reserves", min_value=1, max_value=max(1, free),
                                        value=max(1, min(10, free)), step=1, key="reserve_size"))
@@ -130,7 +130,7 @@ def _reserve_section(instance: Instance, draw: dict, key: str, panel: list[int])
     scenarios = int(columns[2].number_input("Scenarios", min_value=10, max_value=2000, value=DEFAULT_SCENARIOS,
                                             step=50, key="reserve_scenarios"))
     value_rates = _value_rates_editor(instance)
-    if columns[3].button("Choose the reserve list", key="choose_reserve"):
+    if st.button("Choose the reserve list", key="choose_reserve"):
         try:
             dropout = member_dropout(instance, panel, rate, dropout_rates_of(value_rates))
             with st.spinner(f"Choosing {size} reserves over {scenarios} drop-out scenarios "
@@ -174,7 +174,7 @@ def _value_rates_editor(instance: Instance):
     from_file = bool(loaded.get("dropout_rates"))
     with st.expander("Drop-out rate per value" + (" (from the quota file)" if from_file else ""), expanded=from_file):
         st.caption("Some groups decline more often than others. A member's drop-out probability is the mean over "
-                   "categories of the rates of their values; an empty cell uses the single drop-out rate above. "
+                   "categories of the rates of their values; an empty cell (None) uses the single drop-out rate above. "
                    "A `dropout` column in the uploaded quota file (0.1 or 10%) fills this table.")
         if loaded.get("dropout_error") is not None:
             show_error(loaded["dropout_error"], "The quota file's drop-out rates")
