@@ -129,6 +129,27 @@ class Instance:
         return h.hexdigest()
 
 
+def quota_values(instance: Instance) -> np.ndarray:
+    """Q: the value code of each quota's value within its category (the codes of `Instance.codes`)."""
+    return np.array([instance.values(q.category).index(q.value) for q in instance.quotas], dtype=np.int64)
+
+
+def quota_matrix(codes: np.ndarray, quota_category: np.ndarray, quota_value: np.ndarray) -> np.ndarray:
+    """Q x T, 0/1: A[q, t] = 1 when the type with value codes codes[t] has quota q's value,
+    codes[t, category_q] = value_q."""
+    return (np.asarray(codes)[:, quota_category] == quota_value).T.astype(np.int64)
+
+
+def code_keys(codes: np.ndarray) -> list[bytes]:
+    """A hashable key of each row of value codes (T x C), equal for equal codes of any integer dtype."""
+    return [row.tobytes() for row in np.ascontiguousarray(codes, dtype=np.int64)]
+
+
+def code_key(codes: np.ndarray) -> bytes:
+    """The `code_keys` key of one type's value codes (C)."""
+    return np.ascontiguousarray(codes, dtype=np.int64).tobytes()
+
+
 @dataclass(frozen=True)
 class TypeSpace:
     """Volunteers grouped into types, and the quota constraints written over type counts.
@@ -172,12 +193,8 @@ class TypeSpace:
         order = np.argsort(inverse, kind="stable")
         splits = np.cumsum(counts)[:-1]
         members = np.split(order, splits)
-        quota_rows = []
-        for q in instance.quotas:
-            c = instance.categories.index(q.category)
-            j = instance.values(q.category).index(q.value)
-            quota_rows.append(type_codes[:, c] == j)
-        A = np.array(quota_rows, dtype=np.int64).reshape(len(instance.quotas), len(type_codes))
+        quota_category = np.array([instance.categories.index(q.category) for q in instance.quotas], dtype=np.int64)
+        A = quota_matrix(type_codes, quota_category, quota_values(instance))
         households = [inverse[group] for group in shared]  # each member is a type of one
         split = np.zeros(len(type_codes), dtype=bool)
         if shared:
@@ -193,7 +210,7 @@ class TypeSpace:
             k=instance.k,
             households=households,
             per_person=per_person,
-            quota_category=np.array([instance.categories.index(q.category) for q in instance.quotas], dtype=np.int64),
+            quota_category=quota_category,
             split=split,
         )
 

@@ -32,7 +32,7 @@ import numpy as np
 from ..algorithms.panel_model import PanelModel, PricedPanel
 from ..cancel import check as check_cancelled
 from ..errors import InfeasibleQuotas, SolverError
-from ..model import TypeSpace
+from ..model import TypeSpace, code_keys
 from ..selection import Progress, no_progress
 
 if TYPE_CHECKING:
@@ -441,8 +441,8 @@ def carry_columns(source_codes: np.ndarray, compositions: np.ndarray, types: Typ
     Types missing here must be absent from a kept composition; with per-person types nothing carries."""
     if types.per_person or len(compositions) == 0:
         return []
-    index = {row.tobytes(): t for t, row in enumerate(np.ascontiguousarray(types.codes, dtype=np.int64))}
-    mapped = np.array([index.get(row.tobytes(), -1) for row in np.ascontiguousarray(source_codes, dtype=np.int64)])
+    index = {key: t for t, key in enumerate(code_keys(types.codes))}
+    mapped = np.array([index.get(key, -1) for key in code_keys(source_codes)])
     comps = np.asarray(compositions, dtype=np.int64).reshape(-1, len(mapped))
     usable = (comps[:, mapped < 0] == 0).all(axis=1)
     carried = np.zeros((int(usable.sum()), types.size), dtype=np.int64)

@@ -34,7 +34,7 @@ import numpy as np
 
 from ..design.targets import quota_targets
 from ..errors import SolverError
-from ..model import Instance, TypeSpace
+from ..model import Instance, TypeSpace, code_key, code_keys, quota_matrix, quota_values
 from ..selection import SelectionResult
 from .columns import StageLP
 from .face_walk import walk_down_faces
@@ -65,7 +65,7 @@ class Mixture:
     types, their weights and the expected composition."""
 
     def __init__(self, codes: np.ndarray, panels: np.ndarray, weights: np.ndarray):
-        self.keys = [row.tobytes() for row in np.ascontiguousarray(codes, dtype=np.int64)]
+        self.keys = code_keys(codes)
         self.panels, self.weights = panels, weights
         self.expected = weights @ panels
 
@@ -82,7 +82,7 @@ class LeximinReruns:
         self.instance = instance
         self.solver = solver
         self.shared = not (types.per_person or types.households) and quota_targets(instance) is None
-        self.value_of_quota = np.array([instance.values(q.category).index(q.value) for q in instance.quotas])
+        self.value_of_quota = quota_values(instance)
         self.warm_start = None  # the full path's: the truthful run's panels, when given
         if truthful is not None and truthful.distribution is not None and not types.per_person:
             self.warm_start = (types.codes, truthful.distribution.compositions)
@@ -121,9 +121,9 @@ class LeximinReruns:
         if mixture is None:
             return None
         self.stats[path] += 1
-        panels, weights = mixture
-        self.earlier.append((Mixture(types.codes, panels, weights), moved_to))
-        return float((weights @ panels)[destination] / types.counts[destination])
+        known = Mixture(types.codes, *mixture)
+        self.earlier.append((known, moved_to))
+        return float(known.expected[destination] / types.counts[destination])
 
     def _changed_types(self, row: int, category: str, value: str) -> tuple[TypeSpace, int]:
         """The changed pool's type space (types in lexicographic order of their value codes, as
@@ -139,7 +139,7 @@ class LeximinReruns:
         merged = np.bincount(inverse.reshape(-1), weights=counts[counts > 0], minlength=len(unique)).astype(np.int64)
         destination = int(inverse.reshape(-1)[-1])  # the moved volunteer's row is the last one kept
         quota_category = types.quota_category
-        A = (unique[:, quota_category] == self.value_of_quota).T.astype(np.int64)
+        A = quota_matrix(unique, quota_category, self.value_of_quota)
         changed = TypeSpace(codes=unique, counts=merged, members=[np.zeros(0, dtype=np.int64)] * len(unique),
                             of_volunteer=np.zeros(0, dtype=np.int64), A=A, lower=types.lower, upper=types.upper,
                             k=types.k, households=[], per_person=False, quota_category=quota_category)
@@ -182,7 +182,7 @@ class LeximinReruns:
         that take every member of s): (panels, weights), or None when none attains `target`.
         Known mixtures: the truthful pool's (s, s' the volunteer's reported and misreported types), and
         the volunteer's earlier misreports (s their earlier type, s' this one)."""
-        index = {row.tobytes(): t for t, row in enumerate(np.ascontiguousarray(types.codes, dtype=np.int64))}
+        index = {key: t for t, key in enumerate(code_keys(types.codes))}
         for known, start in [*((mixture, moved_from) for mixture in self._bases()), *self.earlier]:
             mixture = self._swap_from(known, index, types, target, start, moved_to)
             if mixture is not None:
@@ -197,8 +197,8 @@ class LeximinReruns:
         panels, weights = known.panels, known.weights
         # the mixture's types here; one left with no volunteer (the volunteer's old type) goes to column T
         column = np.array([index.get(key, T) for key in known.keys])
-        s = index.get(np.ascontiguousarray(moved_from, dtype=np.int64).tobytes(), T)
-        destination = index[np.ascontiguousarray(moved_to, dtype=np.int64).tobytes()]
+        s = index.get(code_key(moved_from), T)
+        destination = index[code_key(moved_to)]
         if (column == T).sum() > 1 or ((column == T).any() and s != T):
             return None  # not a pool one move away from this one
         counts = np.r_[types.counts, 0]
@@ -211,7 +211,7 @@ class LeximinReruns:
             return None
         wide = np.zeros((len(panels), T + 1))
         wide[:, column] = panels
-        A = np.hstack([types.A, (moved_from[types.quota_category] == self.value_of_quota).astype(np.int64)[:, None]])
+        A = np.hstack([types.A, quota_matrix(moved_from[None, :], types.quota_category, self.value_of_quota)])
         holding = np.flatnonzero(wide[:, s] >= 1)
         seats = wide[holding] @ A.T - A[:, s] + A[:, destination]
         swappable = holding[((seats >= types.lower) & (seats <= types.upper)).all(axis=1)]
