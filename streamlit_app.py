@@ -45,13 +45,14 @@ def load_uploaded_files() -> None:
         return
     id_column = st.session_state.get("upload_id_column", "").strip() or None
     household = [c.strip() for c in st.session_state.get("upload_household", "").split(",") if c.strip()] or None
+    pool_bytes, quota_bytes = pool_file.getvalue(), quota_file.getvalue()
     try:
-        instance = load_instance(pool_file.getvalue(), quota_file.getvalue(), int(st.session_state["upload_k"]),
+        instance = load_instance(pool_bytes, quota_bytes, int(st.session_state["upload_k"]),
                                  id_column=id_column, household=household,
                                  pool_name=pool_file.name, quotas_name=quota_file.name)
-        state.set_loaded(instance, state.uploaded_extras(quota_file.getvalue(), quota_file.name),
+        state.set_loaded(instance, state.uploaded_extras(quota_bytes, quota_file.name),
                          f"{pool_file.name} + {quota_file.name}",
-                         files=upload_hashes(pool_file.name, pool_file.getvalue(), quota_file.name, quota_file.getvalue()))
+                         files=upload_hashes(pool_file.name, pool_bytes, quota_file.name, quota_bytes))
     except Exception as error:  # noqa: BLE001 - every failure is shown as a message
         st.session_state[LOAD_ERROR] = (error, "Loading the uploaded files")
 

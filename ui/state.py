@@ -49,7 +49,12 @@ def loaded_instance() -> Instance | None:
 
 def extras() -> dict[str, Any]:
     """Background sample, letters sent and description of the loaded pool (empty values when unknown)."""
-    return st.session_state.get("extras") or {"background": None, "letters": None, "description": ""}
+    return st.session_state.get("extras") or no_extras()
+
+
+def no_extras() -> dict[str, Any]:
+    """The extras of a pool that has none: no background sample, letters or description."""
+    return {"background": None, "letters": None, "description": ""}
 
 
 def uploaded_extras(quota_bytes: bytes, quota_name: str) -> dict[str, Any]:
@@ -59,8 +64,7 @@ def uploaded_extras(quota_bytes: bytes, quota_name: str) -> dict[str, Any]:
     from core.after.reserve import read_dropout_rates  # the reserve list's module is not needed at start-up
     from core.errors import InputError
 
-    extra: dict[str, Any] = {"background": None, "letters": None, "description": "",
-                             "dropout_rates": {}, "dropout_error": None}
+    extra: dict[str, Any] = {**no_extras(), "dropout_rates": {}, "dropout_error": None}
     try:
         extra["dropout_rates"] = read_dropout_rates(quota_bytes, quota_name)
     except InputError as error:
@@ -90,7 +94,7 @@ def set_loaded(instance: Instance, extra: dict[str, Any] | None, source_label: s
     st.session_state.pop("quotas_sized_for", None)
     st.session_state["instance"] = instance
     st.session_state["loaded_instance"] = instance
-    st.session_state["extras"] = dict(extra or {"background": None, "letters": None, "description": ""})
+    st.session_state["extras"] = dict(extra or no_extras())
     st.session_state["source"] = source_label
     st.session_state["results"] = {}
     st.session_state["result_options"] = {}
