@@ -152,11 +152,14 @@ def target_bands(types: TypeSpace, targets: np.ndarray, pricer, columns, *, solv
     return Bands(B, tau - deviation - SLACK, tau + deviation + SLACK, tau, quotas, deviation, info)
 
 
-def targets_report(bands: Bands, compositions: np.ndarray, probabilities: np.ndarray) -> dict:
-    """Info entries: every target and the expected seats the distribution gives it."""
+def targets_report(bands: Bands, compositions: np.ndarray, probabilities: np.ndarray, on_panels: np.ndarray,
+                   reachable: np.ndarray) -> dict:
+    """Info entries: every target and the expected seats the distribution gives it, and how many types on
+    some valid panel the targets leave no chance (`on_panels` & ~`reachable`, see `reachable_types`)."""
     seats = (np.asarray(probabilities) @ np.asarray(compositions)) @ bands.B.T
     return {**bands.info, "target_seats": bands.targets.tolist(), "expected_seats_at_targets": seats.tolist(),
-            "largest_target_deviation": float(np.abs(seats - bands.targets).max()) if len(seats) else 0.0}
+            "largest_target_deviation": float(np.abs(seats - bands.targets).max()) if len(seats) else 0.0,
+            "unreachable_within_targets": int((np.asarray(on_panels) & ~np.asarray(reachable)).sum())}
 
 
 class BandedStageLP:

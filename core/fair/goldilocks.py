@@ -278,13 +278,13 @@ def goldilocks(types: TypeSpace, gamma: float = 1.0, *, seed: int = 0, solver: s
     dist.objective = value
     dist.info = {"gamma": gamma, "rounds": rounds, "columns": len(columns), "lower_bound": lower_bound,
                  "gap": value - lower_bound, "never_selectable": int((~on_panels).sum()),
-                 **({} if bands is None else {"unreachable_within_targets": int((on_panels & ~selectable).sum())}),
                  "face_walk_panels": len(walk.compositions), "face_walk_weight_left": walk.weight_left,
                  "min_probability": float(x[selectable].min() / scale), "max_probability": float(x.max() / scale),
                  "max_over_average": float(x.max()), **pricer.stats.as_dict(),
                  "seconds": {"covering": round(covered - started, 3), "relaxation_and_walk": round(walked - covered, 3),
                              "column_generation": round(time.perf_counter() - walked, 3)},
-                 **({} if bands is None else targets_report(bands, dist.compositions, dist.probabilities))}
+                 **({} if bands is None else targets_report(bands, dist.compositions, dist.probabilities, on_panels,
+                                                            selectable))}
     return dist
 
 

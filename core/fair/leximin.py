@@ -79,7 +79,7 @@ def leximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_
         info.update({"types": types.size, **pricer.stats.as_dict(), **never_selectable_note(never, types),
                      "seconds": {"covering": round(seeded - started, 3), **info["seconds"]}})
         if bands is not None:
-            info.update(targets_report(bands, columns.array, lam))
+            info.update(targets_report(bands, columns.array, lam, selectable, counted))
         p = (lam @ columns.array) / types.counts
         return Distribution(types, columns.array, lam, objective=0.0 if never.any() else float(p[counted].min()),
                             info=info)
@@ -121,7 +121,7 @@ def leximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_
         **never_selectable_note(never, types),
     }
     if bands is not None:
-        info.update(targets_report(bands, columns.array, lam))
+        info.update(targets_report(bands, columns.array, lam, selectable, counted))
     return Distribution(types, columns.array, lam, objective=objective, info=info)
 
 

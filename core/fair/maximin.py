@@ -67,8 +67,7 @@ def maximin(types: TypeSpace, *, solver: str = "highs", progress: Progress = no_
                     "column_generation": round(done - walked, 3)},
         **pricer.stats.as_dict(),
         **never_selectable_note(never, types),
-        **({} if bands is None else {"unreachable_within_targets": int((selectable & ~reachable).sum()),
-                                     **targets_report(bands, columns.array, outcome.lam)}),
+        **({} if bands is None else targets_report(bands, columns.array, outcome.lam, selectable, reachable)),
     }
     return Distribution(types, columns.array, outcome.lam, objective=0.0 if never.any() else value, info=info)
 

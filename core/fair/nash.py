@@ -127,8 +127,7 @@ def nash(types: TypeSpace, *, solver: str = "highs", gap_tolerance: float = GAP_
                     "total": round(time.perf_counter() - started, 3)},
         **pricer.stats.as_dict(),
         **never_selectable_note(~on_panels, types),
-        **({} if bands is None else {"unreachable_within_targets": int((on_panels & ~live).sum()),
-                                     **targets_report(bands, compositions, lam)}),
+        **({} if bands is None else targets_report(bands, compositions, lam, on_panels, live)),
     }
     return Distribution(types, compositions, lam, objective=objective, info=info)
 
