@@ -257,7 +257,7 @@ def optimise_reserve(instance: Instance, panel: Sequence[int], size: int, *, see
     # approximation of bounded size), each evaluated exactly on every scenario; the best is kept.
     best = _greedy_start(instance, panel, drops, inverse, live, greedy_rows, cand_types)
     best_value = _expected(keys, inverse, best[1], a, bounds)[0]
-    lists = [best]
+    lists = [(best_value, best)]  # every list evaluated, with its expected deviation
     batches = [np.arange(b, min(b + batch_scenarios, len(drops))) for b in range(0, len(drops), batch_scenarios)]
     solved, bound_sum, statuses, nodes = 0, 0.0, [], 0
     for batch in batches[:max_batches]:
@@ -278,15 +278,15 @@ def optimise_reserve(instance: Instance, panel: Sequence[int], size: int, *, see
             continue
         found = evaluate(counts)
         if found is not None:
-            lists.append(found)
             value = _expected(keys, inverse, found[1], a, bounds)[0]
+            lists.append((value, found))
             if value < best_value - 1e-12:
                 best, best_value = found, value
     # polish: the program over all scenarios, its types restricted to those of the two best lists (a
     # program of bounded size, POLISH_MAX_VARIABLES call variables at most), under the same node limit
     polish = "not needed (the best list meets the bound)"
     if best_value - bound_sum / len(drops) > 1e-9:
-        ranked = sorted(lists, key=lambda found: _expected(keys, inverse, found[1], a, bounds)[0])[:POLISH_LISTS]
+        ranked = [found for _, found in sorted(lists, key=lambda listed: listed[0])[:POLISH_LISTS]]
         support = available * np.any([found[0] > 0 for found in ranked], axis=0)
         variables = len(live) * int((support > 0).sum())
         polish = f"skipped ({variables} call variables > {POLISH_MAX_VARIABLES})"
